@@ -1,0 +1,33 @@
+"""Shared xlsxwriter settings: text never becomes a formula or a link; CJK-aware widths."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pandas as pd
+
+# xlsxwriter defaults turn "=1+1" into a live formula and "http://" into a link: never for
+# sender text. Pass to xlsxwriter.Workbook(path, WORKBOOK_OPTIONS) or
+# pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": WORKBOOK_OPTIONS}).
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+
+def display_width(text: object) -> int:
+    """Width in Excel character units: CJK (East Asian Wide/Fullwidth) counts 2."""
+    s = "" if text is None or (isinstance(text, float) and text != text) else str(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def column_widths(frame: pd.DataFrame, min_width: int = 6, max_width: int = 50) -> list[int]:
+    """Widths that fit the header and the first 2,000 values of each column."""
+    widths = []
+    head = frame.head(2000)
+    for col in frame.columns:
+        values = head[col].dropna().astype(str)
+        w = max([display_width(col), *(display_width(v) for v in values)], default=0)
+        widths.append(max(min_width, min(max_width, w + 2)))
+    return widths
