@@ -1,0 +1,435 @@
+"""Return-to-sender workbooks: findings worst first, problem cells marked, originals untouched."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+import xlwt
+from openpyxl.comments import Comment
+
+from pipeline.reports.feedback import (
+    AUTHOR,
+    SEVERITY_COLORS,
+    SEVERITY_TINTS,
+    TABLE_HEADERS,
+    write_all_feedback,
+    write_feedback,
+)
+
+HEADER = ["序号", "企业名称", "统一社会信用代码", "首席质量官姓名", "身份证号码", "学历", "备注"]
+ROWS = [
+    [1, "崇阳甲公司", "91421223MA4XXXXX1X", "张三", "421223199001011234", "本科", "=1+1"],
+    [2, "崇阳乙公司", "91421223MA4XXXXX2X", "李四", "421223199001011235", "高中", ""],
+    [3, "崇阳丙公司", "91421223MA4XXXXX3X", "王五", "42122319900101123", "大专", "-备注"],
+]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _xlsx_source(path: Path) -> Path:
+    """A township sheet as received: title row, header on row 2, data from row 3, a hidden sheet."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "报送表"
+    ws["A1"] = "天城镇首席质量官登记汇总表"
+    ws.merge_cells("A1:G1")
+    ws.append(HEADER)
+    for row in ROWS:
+        ws.append(row)
+    for row in ws.iter_rows(min_row=3):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # the sender typed text, not a formula
+    ws["F4"].font = openpyxl.styles.Font(italic=True)
+    ws["B5"].comment = Comment("企业自己的批注", "填表人")
+    hidden = wb.create_sheet("参数")
+    hidden["A1"] = "隐藏的参数"
+    hidden.sheet_state = "hidden"
+    wb.save(path)
+    return path
+
+
+def _xls_source(path: Path) -> Path:
+    """Data starting at row 3, column B (two empty rows, one empty column): positions must hold."""
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Sheet1")
+    for c, label in enumerate(HEADER):
+        sheet.write(2, c + 1, label)
+    for r, row in enumerate(ROWS, start=3):
+        for c, value in enumerate(row):
+            sheet.write(r, c + 1, value)
+    book.save(str(path))
+    return path
+
+
+def _csv_source(path: Path) -> Path:
+    lines = [",".join(HEADER)] + [",".join(str(v) for v in row) for row in ROWS]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    return path
+
+
+def _finding(
+    rule,
+    severity,
+    file,
+    row,
+    col,
+    message,
+    *,
+    sheet="报送表",
+    column=None,
+    value=None,
+    unit="天城镇",
+    field=None,
+):
+    return {
+        "rule": rule,
+        "severity": severity,
+        "field": field,
+        "message": message,
+        "value": value,
+        "record": 0 if row is not None else -1,
+        "_file": file,
+        "_sheet": sheet,
+        "_row": row,
+        "_unit": unit,
+        "column": column,
+        "col": col,
+    }
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    frame["_row"] = frame["_row"].astype("Int64")
+    frame["col"] = frame["col"].astype("Int64")
+    frame["record"] = frame["record"].astype("int64")
+    return frame
+
+
+def _fill(cell) -> str | None:
+    return cell.fill.fgColor.rgb if cell.fill.fill_type == "solid" else None
+
+
+def _table(ws) -> list[tuple]:
+    """Rows of the findings table under its header row."""
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if tuple(r[: len(TABLE_HEADERS)]) == TABLE_HEADERS)
+    return [r for r in rows[head + 1 :] if any(v is not None for v in r)]
+
+
+@pytest.fixture
+def single(tmp_path):
+    src = _xlsx_source(tmp_path / "天城镇.xlsx")
+    findings = _frame(
+        [
+            _finding(
+                "required",
+                "warning",
+                "天城镇.xlsx",
+                3,
+                2,
+                "统一社会信用代码校验位错误",
+                column="统一社会信用代码",
+            ),
+            _finding(
+                "education_below_min",
+                "noncompliant",
+                "天城镇.xlsx",
+                4,
+                5,
+                "学历低于大专",
+                column="学历",
+                value="高中",
+            ),
+            _finding(
+                "id_format",
+                "error",
+                "天城镇.xlsx",
+                5,
+                4,
+                "身份证号应为18位",
+                column="身份证号码",
+                value="421223*******123",
+            ),
+            _finding(
+                "duplicate_in_submission",
+                "error",
+                "天城镇.xlsx",
+                3,
+                None,
+                "同一企业重复填报且数据不同",
+            ),
+            _finding(
+                "id_checksum", "warning", "天城镇.xlsx", 5, 4, "请核对身份证号", column="身份证号码"
+            ),
+        ]
+    )
+    return src, findings
+
+
+def test_single_xlsx_source_is_marked_in_place(tmp_path, single):
+    src, findings = single
+    before = _sha256(src)
+    out = write_feedback(
+        tmp_path / "out" / "天城镇.xlsx",
+        "天城镇",
+        findings,
+        {"天城镇.xlsx": src},
+        {("天城镇.xlsx", "报送表"): 2},
+    )
+
+    assert _sha256(src) == before
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["问题说明", "报送表", "参数"]
+    assert wb["参数"].sheet_state == "hidden"
+
+    summary = wb["问题说明"]
+    assert summary["A1"].value == "天城镇 首席质量官报送数据退回修改说明"
+    table = _table(summary)
+    assert [(r[4], r[2]) for r in table] == [
+        ("错误", 3),
+        ("错误", 5),
+        ("不合格", 4),
+        ("提醒", 3),
+        ("提醒", 5),
+    ]
+    assert table[1][:4] == ("天城镇.xlsx", "报送表", 5, "E（身份证号码）")
+    assert table[1][6] == "421223*******123"  # the validator's masked value, as given
+
+    ws = wb["报送表"]
+    # E5: an error and a warning on the same cell -> red, both messages in one comment.
+    assert _fill(ws["E5"]) == SEVERITY_COLORS["error"]
+    assert ws["E5"].comment.author == AUTHOR
+    assert "身份证号应为18位" in ws["E5"].comment.text
+    assert "请核对身份证号" in ws["E5"].comment.text
+    assert ws["E5"].value == "42122319900101123"  # the unit's own data, unmasked
+    assert _fill(ws["F4"]) == SEVERITY_COLORS["noncompliant"]
+    assert ws["F4"].font.italic  # the sender's formatting survives
+    assert "学历低于大专" in ws["F4"].comment.text
+    # Row 3: a row-level error marks the first cell red and tints the rest of the row;
+    # the warning on C3 keeps its own colour.
+    assert _fill(ws["A3"]) == SEVERITY_COLORS["error"]
+    assert "重复填报" in ws["A3"].comment.text
+    assert _fill(ws["D3"]) == SEVERITY_TINTS["error"]
+    assert _fill(ws["C3"]) == SEVERITY_COLORS["warning"]
+    # Unmarked cells are unchanged.
+    assert ws["D4"].value == "李四" and _fill(ws["D4"]) is None and ws["D4"].comment is None
+    assert ws["A1"].value == "天城镇首席质量官登记汇总表"
+    assert "A1:G1" in {str(r) for r in ws.merged_cells.ranges}
+    # The sender's own comment is kept.
+    assert ws["B5"].comment.text == "企业自己的批注"
+    # Text that looks like a formula stays text.
+    assert ws["G3"].value == "=1+1" and ws["G3"].data_type == "s"
+
+
+def test_summary_links_to_the_problem_cell(tmp_path, single):
+    src, findings = single
+    out = write_feedback(tmp_path / "f.xlsx", "天城镇", findings, {"天城镇.xlsx": src}, {})
+    summary = openpyxl.load_workbook(out)["问题说明"]
+    links = {
+        c.value: c.hyperlink.location
+        for row in summary.iter_rows()
+        for c in row
+        if c.hyperlink is not None and c.column == 3
+    }
+    assert links[5] == "'报送表'!E5"
+
+
+def test_several_sources_are_rendered_at_the_same_positions(tmp_path):
+    xlsx = _xlsx_source(tmp_path / "天城镇一季度.xlsx")
+    xls = _xls_source(tmp_path / "天城镇补报.xls")
+    csv_ = _csv_source(tmp_path / "天城镇补充.csv")
+    sources = {p.name: p for p in (xlsx, xls, csv_)}
+    hashes = {p: _sha256(p) for p in sources.values()}
+    findings = _frame(
+        [
+            _finding(
+                "id_format",
+                "error",
+                "天城镇补报.xls",
+                6,
+                5,
+                "身份证号应为18位",
+                sheet="Sheet1",
+                column="身份证号码",
+            ),
+            _finding(
+                "education_below_min", "noncompliant", "天城镇一季度.xlsx", 4, 5, "学历低于大专"
+            ),
+            _finding(
+                "mobile_format",
+                "warning",
+                "天城镇补充.csv",
+                3,
+                1,
+                "企业名称疑似有误",
+                sheet="天城镇补充",
+            ),
+        ]
+    )
+
+    out = write_feedback(tmp_path / "out.xlsx", "天城镇", findings, sources, {})
+
+    assert {p: _sha256(p) for p in sources.values()} == hashes
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[0] == "问题说明"
+    assert set(wb.sheetnames[1:]) == {
+        "天城镇一季度-报送表",
+        "天城镇一季度-参数",
+        "天城镇补报-Sheet1",
+        "天城镇补充-天城镇补充",
+    }
+    assert wb["天城镇一季度-参数"].sheet_state == "hidden"
+
+    xls_ws = wb["天城镇补报-Sheet1"]
+    assert xls_ws["B3"].value == "序号" and xls_ws["A3"].value is None
+    assert xls_ws["F6"].value == "42122319900101123"
+    assert _fill(xls_ws["F6"]) == SEVERITY_COLORS["error"]
+    assert "身份证号应为18位" in xls_ws["F6"].comment.text
+    assert _fill(xls_ws["F5"]) is None and xls_ws["F5"].comment is None
+
+    xlsx_ws = wb["天城镇一季度-报送表"]
+    assert xlsx_ws["A1"].value == "天城镇首席质量官登记汇总表"
+    assert "A1:G1" in {str(r) for r in xlsx_ws.merged_cells.ranges}
+    assert _fill(xlsx_ws["F4"]) == SEVERITY_COLORS["noncompliant"]
+    assert xlsx_ws["F4"].font.italic  # formatting copied from the sender's xlsx
+    assert xlsx_ws["G3"].value == "=1+1" and xlsx_ws["G3"].data_type == "s"
+
+    csv_ws = wb["天城镇补充-天城镇补充"]
+    assert csv_ws["B3"].value == "崇阳乙公司"
+    assert _fill(csv_ws["B3"]) == SEVERITY_COLORS["warning"]
+    assert csv_ws["G2"].value == "=1+1" and csv_ws["G2"].data_type == "s"
+    assert csv_ws["G4"].value == "-备注" and csv_ws["G4"].data_type == "s"
+
+    table = _table(wb["问题说明"])
+    assert [r[4] for r in table] == ["错误", "不合格", "提醒"]
+
+
+def test_single_xls_source_is_rendered(tmp_path):
+    xls = _xls_source(tmp_path / "沙坪镇.xls")
+    findings = _frame(
+        [
+            _finding(
+                "required",
+                "error",
+                "沙坪镇.xls",
+                5,
+                3,
+                "缺少统一社会信用代码",
+                sheet="Sheet1",
+                unit="沙坪镇",
+            ),
+        ]
+    )
+    out = write_feedback(tmp_path / "沙坪镇反馈.xlsx", "沙坪镇", findings, {"沙坪镇.xls": xls}, {})
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["问题说明", "沙坪镇-Sheet1"]
+    ws = wb["沙坪镇-Sheet1"]
+    assert ws["D5"].value == "91421223MA4XXXXX2X"
+    assert _fill(ws["D5"]) == SEVERITY_COLORS["error"]
+
+
+def test_unreadable_or_missing_source_keeps_the_findings_table(tmp_path):
+    broken = tmp_path / "白霓镇.xlsx"
+    broken.write_bytes(b"not a workbook")
+    findings = _frame(
+        [
+            _finding("required", "error", "白霓镇.xlsx", 4, 1, "缺少企业名称", unit="白霓镇"),
+            _finding("required", "error", "白霓镇2.xlsx", 5, 1, "缺少学历", unit="白霓镇"),
+        ]
+    )
+    out = write_feedback(tmp_path / "out.xlsx", "白霓镇", findings, {"白霓镇.xlsx": broken}, {})
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["问题说明"]
+    summary = wb["问题说明"]
+    assert len(_table(summary)) == 2
+    notes = " ".join(str(c.value) for c in summary["A"] if c.value)
+    assert "白霓镇.xlsx" in notes and "白霓镇2.xlsx" in notes
+
+
+def test_merged_cell_finding_marks_the_visible_cell(tmp_path):
+    src = tmp_path / "路口镇.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表"
+    ws.append(["企业名称", "首席质量官姓名"])
+    ws.append(["路口甲公司", "赵六"])
+    ws.append([None, "钱七"])
+    ws.merge_cells("A2:A3")
+    wb.save(src)
+    findings = _frame(
+        [
+            _finding(
+                "duplicate_in_submission",
+                "warning",
+                "路口镇.xlsx",
+                3,
+                0,
+                "企业重复",
+                sheet="表",
+                unit="路口镇",
+            ),
+        ]
+    )
+    out = write_feedback(tmp_path / "o.xlsx", "路口镇", findings, {"路口镇.xlsx": src}, {})
+    ws = openpyxl.load_workbook(out)["表"]
+    assert _fill(ws["A2"]) == SEVERITY_COLORS["warning"]
+    assert "企业重复" in ws["A2"].comment.text
+
+
+def test_write_all_feedback_one_file_per_unit_inside_the_folder(tmp_path):
+    src_a = _xlsx_source(tmp_path / "a.xlsx")
+    src_b = _xlsx_source(tmp_path / "b.xlsx")
+    findings = _frame(
+        [
+            _finding("required", "error", "b.xlsx", 3, 1, "缺少企业名称", unit="../evil"),
+            _finding("required", "error", "a.xlsx", 4, 1, "缺少企业名称", unit="天城镇"),
+            _finding("unknown_unit", "error", "c.xlsx", None, None, "无法确定填报单位", unit=None),
+        ]
+    )
+    folder = tmp_path / "退回修改"
+    written = write_all_feedback(
+        folder,
+        findings,
+        {"天城镇": {"a.xlsx": src_a}, "../evil": {"b.xlsx": src_b}},
+        {},
+    )
+    assert list(written) == ["../evil", "天城镇"]
+    for path in written.values():
+        assert path.resolve().parent == folder.resolve()
+        assert path.is_file()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in written.values())
+    evil = openpyxl.load_workbook(written["../evil"])
+    assert evil["问题说明"]["A1"].value == "../evil 首席质量官报送数据退回修改说明"
+    assert len(_table(evil["问题说明"])) == 1
+
+
+def test_oversized_source_is_not_loaded(tmp_path, monkeypatch):
+    from pipeline.reports import feedback as mod
+
+    src = _xlsx_source(tmp_path / "青山镇.xlsx")
+    monkeypatch.setattr(mod, "_MAX_UNZIPPED_BYTES", 1000)
+    findings = _frame([_finding("required", "error", "青山镇.xlsx", 3, 1, "缺少企业名称")])
+    out = write_feedback(tmp_path / "o.xlsx", "青山镇", findings, {"青山镇.xlsx": src}, {})
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["问题说明"]
+    assert len(_table(wb["问题说明"])) == 1
+
+
+def test_units_whose_safe_names_collide_get_separate_files(tmp_path):
+    src = _xlsx_source(tmp_path / "a.xlsx")
+    findings = _frame([
+        _finding("required", "error", "a.xlsx", 3, 1, "甲", unit="a/b"),
+        _finding("required", "error", "a.xlsx", 3, 1, "乙", unit="a_b"),
+    ])  # fmt: skip
+    sources = {"a/b": {"a.xlsx": src}, "a_b": {"a.xlsx": src}}
+    written = write_all_feedback(tmp_path / "out", findings, sources, {})
+    assert len({p.name for p in written.values()}) == 2
+    messages = {u: _table(openpyxl.load_workbook(p)["问题说明"])[0][5] for u, p in written.items()}
+    assert messages == {"a/b": "甲", "a_b": "乙"}
