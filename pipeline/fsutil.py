@@ -24,14 +24,20 @@ def atomic_path(target: Path, private: bool = False) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        if private:
-            with contextlib.suppress(OSError):
-                os.chmod(tmp_path, 0o600)
+        # mkstemp creates 0600: keep that for personal data, else the usual umask mode.
+        with contextlib.suppress(OSError):
+            os.chmod(tmp_path, 0o600 if private else 0o666 & ~_umask())
         os.replace(tmp_path, target)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def safe_component(name: str, fallback: str = "未命名") -> str:

@@ -1,0 +1,622 @@
+"""Read submission workbooks as they arrive: find the table, map headers, keep provenance."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import Config, Unit
+from pipeline.fields import BASE_FIELDS, FIELDS, IGNORED_HEADERS, SYNONYMS
+from pipeline.normalize import header_key, to_halfwidth
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+BASE_LIST_NAME = "企业名录.xlsx"
+HEADER_SCAN_ROWS = 30
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# Sheets that hold instructions rather than data.
+_INSTRUCTION_SHEET = re.compile(r"说明|须知|指南|填表|instruction|readme|字典|选项|下拉", re.I)
+# First non-empty cell of a note line under the table (填表人：..., 注：...).
+_NOTE_ROW = re.compile(
+    r"^\s*(注|说明|备注|附注|填表人|填报人|审核人|审核|负责人|联系人|联系电话|制表人|制表|"
+    r"单位负责人|分管领导|合计|小计|总计|以下空白)\s*[0-9一二三四五六七八九十、.:：]?"
+)
+# Title-row hint of the sending unit: "填报单位：天城镇（盖章）".
+_UNIT_IN_TITLE = re.compile(r"(?:填报|报送)单位\s*[:：]\s*([^\s(（:：]+)")
+# Enterprise-identity fields a template pre-fills; a row with only these is not a record.
+PREFILLED = frozenset({"unit", "enterprise_name", "credit_code", "township", "scale", "industry"})
+# Group headers over a two-row header, and how they qualify the sub-headers below them.
+_GROUP_ALIASES: dict[str, str] = {
+    "首席质量官": "cqo",
+    "首席质量官信息": "cqo",
+    "首席质量官情况": "cqo",
+    "首席质量官基本情况": "cqo",
+    "企业信息": "enterprise",
+    "企业基本信息": "enterprise",
+    "企业基本情况": "enterprise",
+    "企业情况": "enterprise",
+    "单位负责人": "head",
+    "单位质量负责人": "quality_head",
+    "质量负责人": "quality_head",
+}
+_GROUP_FIELD_OVERRIDES: dict[str, dict[str, str | None]] = {
+    # Under 单位负责人 / 质量负责人 only the name is a canonical field; their phones are not
+    # the CQO's and must not fill mobile / phone.
+    "head": {"姓名": "head_name", "": "head_name"},
+    "quality_head": {"姓名": "quality_head_name", "": "quality_head_name"},
+}
+
+
+class IngestError(Exception):
+    """A file cannot be read; the message is Chinese and names the file."""
+
+
+@dataclass
+class SheetReport:
+    sheet: str
+    hidden: bool = False
+    header_row: int | None = None  # Excel row (1-based) of the last header row
+    rows_read: int = 0
+    skipped: str | None = None  # Chinese reason when the sheet was not read as data
+
+
+@dataclass
+class FileReport:
+    file: str
+    unit: str | None
+    status: str = "ok"  # "ok" | "failed"
+    error: str | None = None
+    rows_read: int = 0
+    sha256: str = ""
+    size: int = 0
+    sheets: list[SheetReport] = field(default_factory=list)
+    title_date: str | None = None  # 填报日期 found in the title rows, as written
+
+    @property
+    def hidden_sheets(self) -> list[str]:
+        return [s.sheet for s in self.sheets if s.hidden and s.skipped is None]
+
+
+@dataclass
+class IngestResult:
+    records: pd.DataFrame
+    columns: pd.DataFrame
+    unknown_headers: pd.DataFrame
+    files: list[FileReport]
+
+    def header_rows(self) -> dict[tuple[str, str], int]:
+        return {
+            (f.file, s.sheet): s.header_row
+            for f in self.files
+            for s in f.sheets
+            if s.header_row is not None
+        }
+
+
+# -- header vocabulary ---------------------------------------------------------------------
+
+
+def _lookup(fields: dict[str, str], synonyms: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for name, syns in synonyms.items():
+        if name in fields:
+            for s in syns:
+                table.setdefault(header_key(s), name)
+    for name, label in fields.items():  # canonical labels win over synonyms
+        table[header_key(label)] = name
+    return table
+
+
+_SUBMISSION_LOOKUP = _lookup(FIELDS, SYNONYMS)
+_BASE_SYNONYMS = {
+    **SYNONYMS,
+    "category": ("企业类别", "类别", "企业类型(规上/中小微)", "统计类别", "分类"),
+    "department": ("主管部门", "行业主管部门", "主管单位"),
+    "township": (*SYNONYMS["township"], "所属乡镇(园区)"),
+}
+_BASE_LOOKUP = _lookup(BASE_FIELDS, _BASE_SYNONYMS)
+_IGNORED = {header_key(h) for h in IGNORED_HEADERS}
+
+
+@dataclass
+class _Table:
+    header_row: int  # 0-based index of the last header row
+    mapping: dict[int, str]  # column index -> canonical field
+    headers: dict[int, str]  # column index -> header as written
+    unknown: dict[int, str]  # column index -> header not understood
+
+
+def _cell_text(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _map_headers(
+    upper: Sequence[object] | None, lower: Sequence[object], lookup: dict[str, str]
+) -> _Table:
+    """Map one header row (optionally with the group row above it) to canonical fields."""
+    mapping: dict[int, str] = {}
+    headers: dict[int, str] = {}
+    unknown: dict[int, str] = {}
+    for col, raw in enumerate(lower):
+        sub = _cell_text(raw)
+        group = _cell_text(upper[col]) if upper is not None and col < len(upper) else ""
+        if not sub and not group:
+            continue
+        written = f"{group}/{sub}" if group and sub and group != sub else (sub or group)
+        written = " ".join(written.split())
+        gkind = _GROUP_ALIASES.get(header_key(group)) if group else None
+        sub_key, group_key = header_key(sub), header_key(group)
+        name: str | None
+        if gkind in _GROUP_FIELD_OVERRIDES:
+            overrides = _GROUP_FIELD_OVERRIDES[gkind]
+            name = overrides.get(sub_key) if sub_key in overrides else None
+            if name is None and sub_key not in overrides:
+                unknown[col] = written
+                continue
+        elif sub:
+            name = lookup.get(group_key + sub_key) if group and not gkind else None
+            name = name or lookup.get(sub_key)
+        else:  # a header cell merged over both rows
+            name = lookup.get(group_key)
+            sub_key = group_key
+        if name is None:
+            if sub_key in _IGNORED or group_key in _IGNORED:
+                continue
+            unknown[col] = written
+        elif name in mapping.values():
+            unknown[col] = written + "（重复列，已忽略）"
+        else:
+            mapping[col] = name
+            headers[col] = written
+    return _Table(header_row=-1, mapping=mapping, headers=headers, unknown=unknown)
+
+
+def _fill_merged(rows: list[list[object]], merged: Iterable, last: int) -> list[list[object]]:
+    """Copy each merged range's top-left value over the range, for the header rows only."""
+    top = [list(r) for r in rows[: last + 1]]
+    for (r0, c0), (r1, c1) in merged:
+        if r0 > last:
+            continue
+        value = top[r0][c0] if c0 < len(top[r0]) else ""
+        for r in range(r0, min(r1, last) + 1):
+            for c in range(c0, c1 + 1):
+                if c < len(top[r]) and (top[r][c] == "" or top[r][c] is None):
+                    top[r][c] = value
+    return top
+
+
+def locate_table(
+    rows: list[list[object]], merged: Iterable = (), lookup: dict[str, str] | None = None
+) -> _Table | None:
+    """Find the header: the row (alone or under a group row) that maps the most known fields.
+
+    Needs at least three known headers including a name column; title rows above it, a
+    merged group row (首席质量官 over 姓名 / 身份证号码 ...) and 序号 columns are handled.
+    """
+    lookup = lookup or _SUBMISSION_LOOKUP
+    scan = min(len(rows), HEADER_SCAN_ROWS)
+    if scan == 0:
+        return None
+    filled = _fill_merged(rows, merged, scan)
+    best: _Table | None = None
+    best_score = 0
+    for r in range(scan):
+        candidates = [(None, filled[r])]
+        if r > 0 and any(_cell_text(v) for v in filled[r - 1]):
+            candidates.append((filled[r - 1], filled[r]))
+        for upper, lower in candidates:
+            table = _map_headers(upper, lower, lookup)
+            score = len(table.mapping) * 2 - len(table.unknown)
+            if "enterprise_name" not in table.mapping.values() or len(table.mapping) < 3:
+                continue
+            if score > best_score:
+                best, best_score = table, score
+                best.header_row = r
+    return best
+
+
+# -- units ---------------------------------------------------------------------------------
+
+
+class UnitResolver:
+    """Tell the configured unit from free text: exact name, alias, or a name it contains."""
+
+    def __init__(self, units: Sequence[Unit]):
+        self._exact: dict[str, str] = {}
+        self._contained: list[tuple[str, str]] = []
+        for u in units:
+            for text in (u.name, *u.aliases):
+                key = header_key(text)
+                self._exact[key] = u.name
+                self._contained.append((key, u.name))
+        # Longest first: "崇阳县工业园区" before "工业园".
+        self._contained.sort(key=lambda kv: -len(kv[0]))
+
+    def resolve(self, text: object) -> str | None:
+        key = header_key(_cell_text(text))
+        if not key:
+            return None
+        if key in self._exact:
+            return self._exact[key]
+        for alias, name in self._contained:
+            if alias in key:
+                return name
+        return None
+
+    def resolve_series(self, values: pd.Series) -> pd.Series:
+        uniques = {v: self.resolve(v) for v in values.dropna().unique()}
+        return values.map(uniques).astype("object")
+
+
+# -- reading files -------------------------------------------------------------------------
+
+
+@dataclass
+class _Sheet:
+    name: str
+    hidden: bool
+    rows: list[list[object]]
+    merged: list
+
+
+def _check_container(path: Path, head: bytes, config: Config) -> None:
+    """Refuse what would be dangerous or pointless to open (size, zip bombs, encryption)."""
+    limits = config.limits
+    size = path.stat().st_size
+    if size > limits.max_file_mb * 1024 * 1024:
+        raise IngestError(f"文件过大（{size / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB），已拒收")
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                infos = zf.infolist()
+                total = sum(i.file_size for i in infos)
+                if total > limits.max_unzipped_mb * 1024 * 1024:
+                    raise IngestError(
+                        f"文件解压后过大（{total / 1048576:.0f} MB，上限 "
+                        f"{limits.max_unzipped_mb:g} MB），疑似压缩炸弹，已拒收"
+                    )
+                for info in infos:
+                    if info.filename.endswith((".xml", ".rels")) and info.file_size:
+                        with zf.open(info) as member:
+                            if b"<!ENTITY" in member.read(8192):
+                                raise IngestError("文件含有 XML 实体声明（可能是恶意文件），已拒收")
+        except zipfile.BadZipFile as exc:
+            raise IngestError("文件已损坏（压缩包不完整），请重新保存后报送") from exc
+    elif head.startswith(_OLE_MAGIC):
+        with path.open("rb") as fh:
+            blob = fh.read(min(size, 4 * 1024 * 1024))
+        if "EncryptedPackage".encode("utf-16-le") in blob:
+            raise IngestError("文件设置了打开密码，无法读取；请取消密码后重新报送")
+
+
+def _decode_csv(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise IngestError("无法识别 CSV 文件的文字编码；请另存为 Excel 文件后报送")
+    return str(best)
+
+
+def _read_csv(data: bytes) -> list[_Sheet]:
+    text = _decode_csv(data)
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+    return [_Sheet(name="Sheet1", hidden=False, rows=rows, merged=[])]
+
+
+def _read_workbook(path: Path) -> list[_Sheet]:
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    with path.open("rb") as fh:
+        try:
+            wb = CalamineWorkbook.from_filelike(fh)
+        except Exception as exc:  # calamine raises several unrelated types
+            raise IngestError(_calamine_message(exc)) from exc
+        sheets = []
+        for meta in wb.sheets_metadata:
+            if meta.typ != SheetTypeEnum.WorkSheet:
+                continue
+            try:
+                sheet = wb.get_sheet_by_name(meta.name)
+                rows = sheet.to_python(skip_empty_area=False)
+                try:
+                    merged = list(sheet.merged_cell_ranges or [])
+                except Exception:  # ods: no merge information
+                    merged = []
+            except Exception as exc:
+                raise IngestError(f"工作表「{meta.name}」无法读取：{_calamine_message(exc)}") from exc
+            hidden = meta.visible != SheetVisibleEnum.Visible
+            sheets.append(_Sheet(meta.name, hidden, rows, merged))
+        return sheets
+
+
+def _calamine_message(exc: Exception) -> str:
+    text = str(exc)
+    if "password" in text.lower() or "Password" in type(exc).__name__:
+        return "文件设置了打开密码，无法读取；请取消密码后重新报送"
+    return f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）；请用 Excel/WPS 打开后另存为 .xlsx 再报送"
+
+
+def read_sheets(path: Path, config: Config) -> tuple[list[_Sheet], str, int]:
+    """Every sheet of one file as rows of Python values in Excel coordinates (row 1 = index 0).
+
+    Returns the sheets, the file's sha256 and size. Raises IngestError with a Chinese reason.
+    """
+    try:
+        data = path.read_bytes() if path.stat().st_size <= config.limits.max_file_mb * 1048576 else b""
+    except OSError as exc:
+        raise IngestError(f"文件无法打开：{exc.strerror or exc}") from exc
+    head = data[:8] if data else path.open("rb").read(8)
+    digest = hashlib.sha256(data).hexdigest() if data else ""
+    _check_container(path, head, config)
+    if not data:
+        raise IngestError("文件为空（0 字节）")
+    if head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        sheets = _read_workbook(path)
+    elif path.suffix.lower() == ".csv":
+        sheets = _read_csv(data)
+    else:
+        raise IngestError("文件内容不是 Excel 工作簿（可能已损坏或扩展名有误）；请用 Excel/WPS 另存为 .xlsx 后报送")
+    return sheets, digest, len(data)
+
+
+# -- records -------------------------------------------------------------------------------
+
+
+def _is_note_row(cells: list[object]) -> bool:
+    filled = [c for c in cells if _cell_text(c)]
+    if not filled:
+        return True
+    return len(filled) <= 3 and bool(_NOTE_ROW.match(to_halfwidth(pd.Series([_cell_text(filled[0])])).iloc[0]))
+
+
+def _title_hints(rows: list[list[object]], header_row: int) -> tuple[str | None, str | None]:
+    """Unit and fill date written in the title rows above the header (填报单位：XX 填报日期：...)."""
+    unit_text = date_text = None
+    for row in rows[: max(0, header_row - 0)]:
+        for cell in row:
+            text = _cell_text(cell)
+            if not text:
+                continue
+            m = _UNIT_IN_TITLE.search(text)
+            if m and unit_text is None:
+                unit_text = m.group(1)
+            d = re.search(r"(?:填报|报送|填表)日期\s*[:：]\s*(\S+?(?:日|\d))(?:\s|$)", text)
+            if d and date_text is None:
+                date_text = d.group(1)
+    return unit_text, date_text
+
+
+def _sheet_records(
+    sheet: _Sheet, table: _Table
+) -> tuple[dict[str, list[object]], list[int], int]:
+    """Columns of the records under the header, their Excel rows, and the last header row."""
+    # Data start below the header; with a two-row header found on row r, r is the lower row.
+    start = table.header_row + 1
+    cols = sorted(table.mapping)
+    data: dict[str, list[object]] = {table.mapping[c]: [] for c in cols}
+    excel_rows: list[int] = []
+    for r in range(start, len(sheet.rows)):
+        row = sheet.rows[r]
+        values = [row[c] if c < len(row) else "" for c in cols]
+        present = {table.mapping[c] for c, v in zip(cols, values, strict=True) if _cell_text(v)}
+        if not present:
+            continue
+        if _is_note_row(row):
+            continue
+        if present <= PREFILLED:  # a pre-filled template line nobody filled in
+            continue
+        for c, v in zip(cols, values, strict=True):
+            data[table.mapping[c]].append(None if v == "" else v)
+        excel_rows.append(r + 1)
+    return data, excel_rows, table.header_row + 1
+
+
+def read_file(
+    path: Path, rel: str, config: Config, resolver: UnitResolver
+) -> tuple[FileReport, list[pd.DataFrame], list[dict], list[dict]]:
+    """Read one submission file into record frames; never raises for bad content."""
+    report = FileReport(file=rel, unit=None)
+    frames: list[pd.DataFrame] = []
+    columns: list[dict] = []
+    unknown: list[dict] = []
+    try:
+        sheets, report.sha256, report.size = read_sheets(path, config)
+    except IngestError as exc:
+        report.status, report.error = "failed", str(exc)
+        report.unit = resolver.resolve(Path(rel).stem)
+        return report, frames, columns, unknown
+    except Exception as exc:  # never let one file stop the run
+        log.exception("unexpected failure reading %s", rel)
+        report.status = "failed"
+        report.error = f"读取失败（{type(exc).__name__}）；请用 Excel/WPS 另存为 .xlsx 后报送"
+        report.unit = resolver.resolve(Path(rel).stem)
+        return report, frames, columns, unknown
+
+    file_unit = resolver.resolve(Path(rel).stem)
+    for sheet in sheets:
+        sr = SheetReport(sheet=sheet.name, hidden=sheet.hidden)
+        report.sheets.append(sr)
+        if not any(_cell_text(c) for row in sheet.rows for c in row):
+            sr.skipped = "空工作表"
+            continue
+        if len(sheet.rows) > config.limits.max_rows_per_sheet:
+            sr.skipped = f"行数超过上限 {config.limits.max_rows_per_sheet}"
+            continue
+        table = locate_table(sheet.rows, sheet.merged)
+        if table is None:
+            sr.skipped = "填报说明" if _INSTRUCTION_SHEET.search(sheet.name) else "未找到表头"
+            continue
+        title_unit, title_date = _title_hints(sheet.rows, table.header_row)
+        if title_date and report.title_date is None:
+            report.title_date = title_date
+        data, excel_rows, sr.header_row = _sheet_records(sheet, table)
+        for col, name in table.mapping.items():
+            columns.append({"_file": rel, "_sheet": sheet.name, "field": name, "col": col,
+                            "header": table.headers[col]})
+        for col, header in table.unknown.items():
+            unknown.append({"_file": rel, "_sheet": sheet.name, "col": col, "header": header})
+        sr.rows_read = len(excel_rows)
+        if not excel_rows:
+            continue
+        frame = pd.DataFrame(data, dtype=object)
+        sheet_unit = file_unit or resolver.resolve(title_unit) if title_unit else file_unit
+        if "unit" in frame:
+            row_units = resolver.resolve_series(frame["unit"].map(_cell_text).replace("", None))
+            frame["_unit"] = row_units.where(frame["unit"].map(_cell_text) != "", sheet_unit)
+        else:
+            frame["_unit"] = sheet_unit
+        frame.insert(0, "_row", excel_rows)
+        frame.insert(0, "_sheet", sheet.name)
+        frame.insert(0, "_file", rel)
+        frames.append(frame)
+        report.rows_read += len(excel_rows)
+        if report.unit is None:
+            units = frame["_unit"].dropna().unique()
+            report.unit = units[0] if len(units) else None
+    if report.unit is None:
+        report.unit = file_unit
+    return report, frames, columns, unknown
+
+
+def submission_files(folder: Path) -> list[Path]:
+    """Submission files of one quarter folder, in a stable order (the base list excluded)."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and p.suffix.lower() in SUFFIXES
+        and p.name != BASE_LIST_NAME
+        and not p.name.startswith(("~$", ".~"))
+    )
+
+
+def read_quarter(
+    folder: Path,
+    config: Config,
+    files: Sequence[Path] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """Read every submission of a quarter folder (or the given files) into one records frame."""
+    resolver = UnitResolver(config.units)
+    paths = list(files) if files is not None else submission_files(folder)
+    reports: list[FileReport] = []
+    frames: list[pd.DataFrame] = []
+    columns: list[dict] = []
+    unknown: list[dict] = []
+    for path in paths:
+        rel = path.name if files is None else path.name
+        report, f, c, u = read_file(path, rel, config, resolver)
+        reports.append(report)
+        frames.extend(f)
+        columns.extend(c)
+        unknown.extend(u)
+        if progress:
+            progress(rel)
+    records = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({"_file": [], "_sheet": [], "_row": [], "_unit": []}, dtype=object)
+    )
+    records["_row"] = records["_row"].astype("int64")
+    return IngestResult(
+        records=records,
+        columns=pd.DataFrame(columns, columns=["_file", "_sheet", "field", "col", "header"]),
+        unknown_headers=pd.DataFrame(unknown, columns=["_file", "_sheet", "col", "header"]),
+        files=reports,
+    )
+
+
+# -- base list -----------------------------------------------------------------------------
+
+_CATEGORY_WORDS = {
+    "规上": "规上",
+    "规模以上": "规上",
+    "规模以上企业": "规上",
+    "规模以上工业企业": "规上",
+    "规上企业": "规上",
+    "规上工业": "规上",
+    "重点行业中小微": "重点行业中小微",
+    "重点行业中小微企业": "重点行业中小微",
+    "中小微": "重点行业中小微",
+    "中小微企业": "重点行业中小微",
+    "小微": "重点行业中小微",
+}
+
+
+def read_base_list(path: Path, config: Config) -> pd.DataFrame:
+    """The base list (企业名录): one row per enterprise with its township and category.
+
+    Raises IngestError when the file cannot be read or has no 企业名称 / 企业类别 columns.
+    """
+    from pipeline.normalize import clean_code, clean_text, name_key, parse_scale
+
+    sheets, _, _ = read_sheets(path, config)
+    resolver = UnitResolver(config.units)
+    for sheet in sheets:
+        table = locate_table(sheet.rows, sheet.merged, _BASE_LOOKUP)
+        if table is None or "category" not in table.mapping.values():
+            continue
+        data, excel_rows, _ = _sheet_records(sheet, table)
+        raw = pd.DataFrame(data, dtype=object)
+        base = pd.DataFrame(index=range(len(raw)))
+        for name in BASE_FIELDS:
+            col = raw[name] if name in raw else pd.Series([None] * len(raw), dtype=object)
+            base[name] = clean_code(col) if name == "credit_code" else clean_text(col)
+        base["category"] = base["category"].map(
+            lambda v: _CATEGORY_WORDS.get(header_key(v), v) if isinstance(v, str) else v
+        )
+        resolved = resolver.resolve_series(base["township"])
+        base["township"] = resolved.where(resolved.notna(), base["township"]).astype("str")
+        base["scale"] = parse_scale(base["scale"])
+        base["name_key"] = name_key(base["enterprise_name"])
+        base["_row"] = excel_rows
+        base = base[base["enterprise_name"].notna()].reset_index(drop=True)
+        return base
+    raise IngestError(f"企业名录 {path.name} 中找不到含「企业名称」「企业类别」列的表格")
+
+
+def quarter_fill_date(report: FileReport) -> dt.date | None:
+    """The 填报日期 written in a file's title rows, if it parses."""
+    if not report.title_date:
+        return None
+    from pipeline.normalize import parse_dates
+
+    parsed, _ = parse_dates(pd.Series([report.title_date], dtype=object))
+    value = parsed.iloc[0]
+    return None if pd.isna(value) else value.date()
