@@ -1,0 +1,358 @@
+"""Charts of the quarter (matplotlib Figures with Chinese text); the writer saves them as PNG."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+if "matplotlib.pyplot" not in sys.modules:
+    # Headless: no GUI backend, and never switch the backend of a session that chose one.
+    matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
+
+from pipeline.fsutil import atomic_path, safe_component  # noqa: E402
+from pipeline.targets import (  # noqa: E402
+    CATEGORY_ORDER,
+    COUNTY,
+    STATUS_BEHIND,
+    STATUS_EMPTY,
+    STATUS_MET,
+    STATUS_ON_PACE,
+    UNKNOWN_UNIT,
+    parse_quarter,
+    quarter_label,
+    status_labels,
+)
+
+log = logging.getLogger(__name__)
+
+# Windows first (the office), then Linux/macOS families.
+DEFAULT_FONTS = (
+    "Microsoft YaHei",
+    "SimHei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "PingFang SC",
+)
+BUNDLED_FONT = "NotoSansCJKsc-Regular.otf"  # shipped inside the mplfonts wheel
+
+STATUS_COLORS = {
+    STATUS_MET: "#2e7d32",
+    STATUS_ON_PACE: "#f9a825",
+    STATUS_BEHIND: "#c62828",
+    STATUS_EMPTY: "#9e9e9e",
+}
+CATEGORY_COLORS = ("#1565c0", "#6a1b9a", "#00838f", "#ef6c00")
+DPI = 150
+
+_font_family: str | None = None
+
+
+def _bundled_font_path() -> Path | None:
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / "fonts" / BUNDLED_FONT
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def setup_fonts(preferred: Sequence[str] = DEFAULT_FONTS) -> str:
+    """Make Chinese render: use the first of `preferred` installed on this machine, else the
+    Noto Sans CJK SC shipped in the mplfonts wheel (registered in memory, nothing written).
+    Sets rcParams font.sans-serif and axes.unicode_minus; returns the family used."""
+    global _font_family
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    family = next((name for name in preferred if name in installed), None)
+    if family is None:
+        path = _bundled_font_path()
+        if path is None:
+            log.warning(
+                "未找到中文字体（已尝试：%s），图表中的中文可能显示为方框",
+                "、".join(preferred) or "无",
+            )
+            family = "DejaVu Sans"
+        else:
+            if not any(Path(f.fname) == path for f in font_manager.fontManager.ttflist):
+                font_manager.fontManager.addfont(str(path))
+            family = font_manager.FontProperties(fname=str(path)).get_name()
+    rest = [f for f in matplotlib.rcParams["font.sans-serif"] if f != family]
+    matplotlib.rcParams["font.sans-serif"] = [family, *rest]
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    _font_family = family
+    log.debug("图表字体：%s", family)
+    return family
+
+
+def _ensure_fonts() -> None:
+    if _font_family is None:
+        setup_fonts(DEFAULT_FONTS)
+
+
+def _units(rates: pd.DataFrame, category: str) -> pd.DataFrame:
+    """The township-level rows of one category with enterprises to measure."""
+    rows = rates[rates["category"] == category]
+    if "dimension" in rows:
+        rows = rows[rows["dimension"] == "乡镇"]
+    else:
+        rows = rows[rows["unit"] != COUNTY]
+    return rows[(rows["base"] > 0) & (rows["unit"] != UNKNOWN_UNIT)]
+
+
+def _county(rates: pd.DataFrame, category: str) -> pd.Series | None:
+    rows = rates[(rates["unit"] == COUNTY) & (rates["category"] == category)]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _empty(fig: Figure, ax, text: str = "暂无数据") -> Figure:
+    ax.set_axis_off()
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        ha="center",
+        va="center",
+        fontsize=14,
+        color="#616161",
+        transform=ax.transAxes,
+    )
+    return fig
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}".replace(".0%", "%")
+
+
+def rate_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) -> Figure:
+    """Bar per township-level unit (qualified rate, coloured by status, best first) with the
+    due target, the pace target and the county rate as horizontal lines."""
+    _ensure_fonts()
+    rows = _units(rates, category)
+    rows = rows.assign(status=status_labels(rows)).sort_values(
+        ["rate", "unit"], ascending=[False, True], kind="stable"
+    )
+    fig = Figure(figsize=(max(8.0, 0.62 * len(rows) + 3), 5.2), layout="constrained")
+    ax = fig.add_subplot()
+    when = f"（{quarter_label(quarter)}）" if quarter else ""
+    ax.set_title(f"各乡镇（园区）{category}企业首席质量官聘任率{when}", fontsize=13)
+    if rows.empty:
+        return _empty(fig, ax)
+
+    x = range(len(rows))
+    colors = [STATUS_COLORS.get(s, "#9e9e9e") for s in rows["status"]]
+    bars = ax.bar(x, rows["rate"], color=colors, width=0.65, zorder=2)
+    for bar, rate, q, b in zip(bars, rows["rate"], rows["qualified"], rows["base"], strict=True):
+        ax.text(
+            bar.get_x() + bar.get_width() / 2,
+            bar.get_height() + 0.012,
+            f"{_pct(rate)}\n{q}/{b}",
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+        )
+    ax.set_xticks(list(x), rows["unit"], rotation=30, ha="right", fontsize=9)
+
+    due = float(rows["target_due"].iloc[0])
+    pace = float(rows["target_pace"].iloc[0])
+    lines = []
+    if due > 0:
+        ax.axhline(due, color="#c62828", linestyle="--", linewidth=1.4, zorder=3)
+        lines.append(Line2D([], [], color="#c62828", linestyle="--", label=f"应达目标 {_pct(due)}"))
+    if abs(pace - due) > 1e-9:
+        ax.axhline(pace, color="#ef6c00", linestyle=":", linewidth=1.6, zorder=3)
+        lines.append(Line2D([], [], color="#ef6c00", linestyle=":", label=f"进度目标 {_pct(pace)}"))
+    county = _county(rates, category)
+    if county is not None and county["base"] > 0:
+        ax.axhline(county["rate"], color="#1565c0", linestyle="-.", linewidth=1.2, zorder=3)
+        lines.append(
+            Line2D([], [], color="#1565c0", linestyle="-.", label=f"全县 {_pct(county['rate'])}")
+        )
+    present = [s for s in STATUS_COLORS if s in set(rows["status"])]
+    patches = [Patch(color=STATUS_COLORS[s], label=s) for s in present]
+    ax.legend(handles=[*patches, *lines], loc="upper right", fontsize=8, framealpha=0.9)
+
+    top = max(1.0, float(rows["rate"].max()), due, pace)
+    ax.set_ylim(0, top * 1.22)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("聘任率（合格首席质量官企业数 ÷ 企业数）", fontsize=9)
+    ax.grid(axis="y", alpha=0.3, zorder=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def gap_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) -> Figure:
+    """Horizontal bar per township-level unit: qualified CQOs still missing to reach the pace
+    target (largest gap on top)."""
+    _ensure_fonts()
+    rows = _units(rates, category).sort_values(
+        ["gap_pace", "unit"], ascending=[True, False], kind="stable"
+    )
+    fig = Figure(figsize=(8.5, max(3.5, 0.38 * len(rows) + 1.8)), layout="constrained")
+    ax = fig.add_subplot()
+    when = f"（{quarter_label(quarter)}）" if quarter else ""
+    ax.set_title(f"{category}企业距进度目标尚缺合格首席质量官数{when}", fontsize=13)
+    if rows.empty:
+        return _empty(fig, ax)
+
+    y = range(len(rows))
+    colors = [
+        STATUS_COLORS[STATUS_BEHIND] if g > 0 else STATUS_COLORS[STATUS_MET]
+        for g in rows["gap_pace"]
+    ]
+    ax.barh(y, rows["gap_pace"], color=colors, height=0.6, zorder=2)
+    for yi, g in zip(y, rows["gap_pace"], strict=True):
+        ax.text(g, yi, f" {g} 家" if g > 0 else " 已达进度", va="center", fontsize=8.5)
+    ax.set_yticks(list(y), rows["unit"], fontsize=9)
+    ax.set_xlabel("尚缺合格首席质量官（家）", fontsize=9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0, max(1, int(rows["gap_pace"].max())) * 1.25)
+    ax.grid(axis="x", alpha=0.3, zorder=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    if int(rows["gap_pace"].sum()) == 0:
+        ax.text(
+            0.5,
+            0.5,
+            "各单位均已达到进度目标",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=12,
+            color=STATUS_COLORS[STATUS_MET],
+        )
+    return fig
+
+
+def trend_chart(trend: pd.DataFrame) -> Figure:
+    """County rate per quarter per category (solid, with values) and its due target (dashed
+    steps) and pace target (dotted)."""
+    _ensure_fonts()
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_title(f"{COUNTY}企业首席质量官聘任率趋势", fontsize=13)
+    if trend is None or trend.empty:
+        return _empty(fig, ax)
+    if "unit" in trend:
+        trend = trend[trend["unit"] == COUNTY]
+    quarters = sorted(trend["quarter"].astype(str).unique(), key=parse_quarter)
+    position = {q: i for i, q in enumerate(quarters)}
+    categories = sorted(
+        trend["category"].unique(),
+        key=lambda c: (CATEGORY_ORDER.index(c) if c in CATEGORY_ORDER else 99, c),
+    )
+    top = 1.0
+    for i, cat in enumerate(categories):
+        color = CATEGORY_COLORS[i % len(CATEGORY_COLORS)]
+        rows = trend[trend["category"] == cat].copy()
+        rows["_x"] = rows["quarter"].astype(str).map(position)
+        rows = rows.sort_values("_x")
+        ax.plot(
+            rows["_x"],
+            rows["rate"],
+            color=color,
+            marker="o",
+            linewidth=2,
+            label=f"{cat} 聘任率",
+            zorder=3,
+        )
+        # Values on every point while they fit; on a long series only the latest one.
+        labelled = rows if len(quarters) <= 8 else rows.tail(1)
+        for xv, rv in zip(labelled["_x"], labelled["rate"], strict=True):
+            # First category labelled above its points, the next below, so they rarely collide.
+            ax.annotate(
+                _pct(rv),
+                (xv, rv),
+                textcoords="offset points",
+                xytext=(0, 7) if i % 2 == 0 else (0, -14),
+                ha="center",
+                fontsize=7.5,
+                color=color,
+            )
+        if "target_due" in rows:
+            ax.step(
+                rows["_x"],
+                rows["target_due"],
+                where="post",
+                color=color,
+                linestyle="--",
+                linewidth=1.2,
+                alpha=0.8,
+                label=f"{cat} 应达目标",
+            )
+        if "target_pace" in rows:
+            ax.plot(
+                rows["_x"],
+                rows["target_pace"],
+                color=color,
+                linestyle=":",
+                linewidth=1.2,
+                alpha=0.8,
+                label=f"{cat} 进度目标",
+            )
+        top = max(top, float(rows["rate"].max()))
+    labels = (
+        quarters
+        if len(quarters) <= 12
+        else [q if i % 2 == 0 else "" for i, q in enumerate(quarters)]
+    )
+    ax.set_xticks(range(len(quarters)), labels, rotation=30 if len(quarters) > 6 else 0, fontsize=9)
+    ax.set_xlim(-0.5, len(quarters) - 0.5)
+    ax.set_ylim(0, top * 1.15)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8, ncols=2, framealpha=0.9)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def build_charts(
+    rates: pd.DataFrame, trend: pd.DataFrame, quarter: str | None = None
+) -> dict[str, Figure]:
+    """The quarter's charts by file stem: 聘任率_<类别>, 差距_<类别>, 聘任率趋势."""
+    categories = sorted(
+        rates["category"].unique(),
+        key=lambda c: (CATEGORY_ORDER.index(c) if c in CATEGORY_ORDER else 99, c),
+    )
+    figs: dict[str, Figure] = {}
+    for cat in categories:
+        figs[f"聘任率_{cat}"] = rate_chart(rates, cat, quarter)
+        figs[f"差距_{cat}"] = gap_chart(rates, cat, quarter)
+    figs["聘任率趋势"] = trend_chart(trend)
+    return figs
+
+
+def save_figures(figs: Mapping[str, Figure], folder: Path, dpi: int = DPI) -> dict[str, Path]:
+    """Save each figure as <folder>/<name>.png (atomically) and close it; name -> path."""
+    folder = Path(folder)
+    paths: dict[str, Path] = {}
+    for name, fig in figs.items():
+        target = folder / f"{safe_component(name)}.png"
+        try:
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
+        finally:
+            _close(fig)
+        paths[name] = target
+    return paths
+
+
+def _close(fig: Figure) -> None:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close(fig)  # figures made through pyplot are held by its registry
+    fig.clear()

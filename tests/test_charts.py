@@ -1,0 +1,161 @@
+"""Charts render Chinese without missing glyphs and are saved as PNG (pipeline.reports.charts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import warnings
+
+import matplotlib
+import pandas as pd
+import pytest
+from matplotlib import font_manager
+
+from pipeline.config import Milestone
+from pipeline.reports import charts
+from pipeline.targets import compute_rates
+
+START = dt.date(2021, 1, 1)
+MILESTONES = (
+    Milestone.model_validate({"date": "2021-12-31", "规上": 0.5, "重点行业中小微": 0.3}),
+    Milestone.model_validate({"date": "2023-12-31", "规上": 0.8, "重点行业中小微": 0.5}),
+    Milestone.model_validate({"date": "2025-12-31", "规上": 1.0, "重点行业中小微": 0.8}),
+)
+TOWNS = ["天城镇", "沙坪镇", "桂花泉镇", "高枧乡", "崇阳县工业园区"]
+
+
+def _base() -> pd.DataFrame:
+    rows = []
+    for i, town in enumerate(TOWNS):
+        for k in range(4 + i):
+            rows.append(
+                (town, "县经信局", "规上" if k % 3 else "重点行业中小微", k % 4 != 0, k % 2 == 0)
+            )
+    return pd.DataFrame(
+        rows, columns=["township", "department", "category", "appointed", "qualified"]
+    )
+
+
+def _rates(quarter: str = "2026Q3") -> pd.DataFrame:
+    return compute_rates(_base(), quarter, START, MILESTONES, unit_order=TOWNS)
+
+
+def _trend() -> pd.DataFrame:
+    frames = []
+    for q in ("2025Q2", "2025Q3", "2025Q4", "2026Q1"):
+        r = _rates(q)
+        frames.append(r[r["unit"] == "全县"].assign(quarter=q))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _glyph_warnings(record) -> list[str]:
+    return [
+        str(w.message)
+        for w in record
+        if "missing from font" in str(w.message) or "Glyph" in str(w.message)
+    ]
+
+
+def _render(fig) -> None:
+    # A Figure made without pyplot has a base canvas whose draw() does nothing: render for real.
+    fig.savefig(io.BytesIO(), format="png", dpi=50)
+
+
+def test_glyph_check_detects_a_font_without_chinese():
+    # Control: the warning the next tests look for does appear when no CJK font is used.
+    charts.setup_fonts(charts.DEFAULT_FONTS)  # done first, so the charts don't redo it below
+    with matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"]}):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            _render(charts.gap_chart(_rates(), "规上"))
+    assert _glyph_warnings(record)
+
+
+def test_setup_fonts_finds_a_cjk_font():
+    family = charts.setup_fonts(["No Such Font", "Microsoft YaHei", "Noto Sans CJK SC"])
+    assert family != "DejaVu Sans"
+    assert matplotlib.rcParams["font.sans-serif"][0] == family
+    assert matplotlib.rcParams["axes.unicode_minus"] is False
+    path = font_manager.findfont(
+        font_manager.FontProperties(family=family), fallback_to_default=False
+    )
+    assert path
+
+
+def test_setup_fonts_falls_back_to_the_bundled_font_when_none_is_installed():
+    family = charts.setup_fonts(["No Such Font"])
+    # Either the bundled Noto Sans CJK SC, or a machine that has it installed already.
+    assert family == "Noto Sans CJK SC"
+    # Calling again does not register the font again.
+    bundled = charts._bundled_font_path()
+    assert bundled is not None
+
+    def registered() -> int:
+        return sum(f.fname == str(bundled) for f in font_manager.fontManager.ttflist)
+
+    before = registered()
+    charts.setup_fonts(["No Such Font"])
+    assert registered() == before
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: charts.rate_chart(_rates(), "规上", "2026Q3"),
+        lambda: charts.rate_chart(_rates("2022Q4"), "重点行业中小微", "2022Q4"),
+        lambda: charts.gap_chart(_rates(), "规上", "2026Q3"),
+        lambda: charts.trend_chart(_trend()),
+    ],
+    ids=["rate", "rate-pace", "gap", "trend"],
+)
+def test_chinese_renders_without_missing_glyphs(make):
+    charts.setup_fonts(charts.DEFAULT_FONTS)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        fig = make()
+        _render(fig)
+    assert _glyph_warnings(record) == []
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    assert any("首席质量官" in t for t in texts)
+
+
+def test_rate_chart_sorts_units_by_rate():
+    rates = _rates()
+    fig = charts.rate_chart(rates, "规上")
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    towns = rates[(rates["dimension"] == "乡镇") & (rates["category"] == "规上")]
+    expected = towns.sort_values(["rate", "unit"], ascending=[False, True])["unit"].tolist()
+    assert labels == expected
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights == sorted(heights, reverse=True)
+
+
+def test_charts_handle_empty_frames():
+    empty = _rates().iloc[0:0]
+    for fig in (
+        charts.rate_chart(empty, "规上"),
+        charts.gap_chart(empty, "规上"),
+        charts.trend_chart(pd.DataFrame()),
+    ):
+        _render(fig)
+        assert any(t.get_text() == "暂无数据" for t in fig.findobj(matplotlib.text.Text))
+
+
+def test_save_figures_writes_pngs_and_closes(tmp_path):
+    figs = charts.build_charts(_rates(), _trend(), "2026Q3")
+    assert set(figs) == {
+        "聘任率_规上",
+        "差距_规上",
+        "聘任率_重点行业中小微",
+        "差距_重点行业中小微",
+        "聘任率趋势",
+    }
+    paths = charts.save_figures(figs, tmp_path / "charts")
+    assert set(paths) == set(figs)
+    for name, path in paths.items():
+        assert path.name == f"{name}.png"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert all(not fig.axes for fig in figs.values())  # cleared after saving
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == sorted(
+        p.name for p in paths.values()
+    )  # no temporary files left behind
