@@ -1,0 +1,426 @@
+"""花名册.xlsx (internal, full data) and 问题清单.xlsx (every finding, masked again)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from pipeline.fields import BASE_FIELDS, FIELDS
+from pipeline.fsutil import atomic_path
+from pipeline.privacy import mask_id, mask_mobile
+from pipeline.reports.xlsx import WORKBOOK_OPTIONS, display_width
+
+log = logging.getLogger(__name__)
+
+MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header: the rest goes to sheet (2)
+_WIDTH_SAMPLE = 2000
+
+# Columns that hold identifiers: formatted as text so a clerk's later edit stays text too.
+IDENTIFIER_FIELDS = ("credit_code", "id_number", "phone", "mobile", "fax", "postcode")
+
+ROSTER_EXTRA: dict[str, str] = {
+    "category": "企业类别",
+    "department": "主管部门",
+    "status": "资格状态",
+    "problems": "问题",
+    "source": "来源",
+    "registered_quarter": "登记季度",
+}
+
+CHANGE_COLUMNS: dict[str, str] = {
+    "enterprise_name": "企业名称",
+    "change": "变动类型",
+    "old_cqo": "原首席质量官",
+    "new_cqo": "新首席质量官",
+    "unit": "填报单位",
+    "source": "来源",
+    "appointment_date": "任命日期",
+    "fill_date": "填写日期",
+    "days_to_register": "登记用时（天）",
+}
+
+WITHOUT_CQO_COLUMNS: dict[str, str] = {
+    "enterprise_name": "企业名称",
+    "credit_code": "统一社会信用代码",
+    "township": "所属乡镇",
+    "department": "主管部门",
+    "category": "企业类别",
+    "industry": "所属行业",
+    "scale": "企业规模",
+}
+
+ISSUE_COLUMNS: dict[str, str] = {
+    "_unit": "填报单位",
+    "_file": "文件",
+    "_sheet": "工作表",
+    "_row": "行号",
+    "column": "列",
+    "rule": "规则代码",
+    "severity": "严重程度",
+    "message": "问题说明",
+    "value": "值",
+}
+
+SEVERITY_LABELS: dict[str, str] = {"error": "错误", "noncompliant": "不合格", "warning": "提醒"}
+
+_HEADER = {
+    "bold": True,
+    "bg_color": "#DDEBF7",
+    "border": 1,
+    "text_wrap": True,
+    "valign": "vcenter",
+    "align": "center",
+}
+_FILLS = {
+    "错误": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+    "不合格": {"bg_color": "#FCE4D6", "font_color": "#833C0B"},
+    "提醒": {"bg_color": "#FFF2CC"},
+    "新增": {"bg_color": "#E2EFDA"},
+    "变更": {"bg_color": "#FFF2CC"},
+    "离任": {"font_color": "#808080"},
+}
+
+# Defensive masks for text that may leave the office (the validator masks already).
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{5,8})(\d{3}[\dXx])(?![0-9A-Za-z])")
+_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+@dataclass
+class _Column:
+    header: str
+    values: list[object]  # str or None; float or None when numeric
+    numeric: bool = False
+    identifier: bool = False
+    max_width: int = 50
+
+
+# -- public API ------------------------------------------------------------------------------
+
+
+def write_roster(
+    path: Path, roster: pd.DataFrame, changes: pd.DataFrame, without_cqo: pd.DataFrame
+) -> Path:
+    """Write 花名册.xlsx (INTERNAL: full, unmasked data; owner-only file permissions).
+
+    Sheets: 花名册 (one row per enterprise with a CQO; 不合格 rows highlighted),
+    本季度变动 (新增 / 变更 / 离任), 未聘任企业 (base enterprises without a CQO).
+    """
+    path = Path(path)
+    roster_cols = _roster_columns(roster)
+    change_cols = _columns(changes, CHANGE_COLUMNS, extras=True)
+    without_cols = _columns(without_cqo, WITHOUT_CQO_COLUMNS, extras=False)
+    with atomic_path(path, private=True) as tmp:
+        wb = _workbook(tmp, "首席质量官花名册")
+        status_at = next((i for i, c in enumerate(roster_cols) if c.header == "资格状态"), None)
+        first_is_name = bool(roster_cols) and roster_cols[0].header == FIELDS["enterprise_name"]
+        _write_table(
+            wb,
+            "花名册",
+            roster_cols,
+            freeze_cols=1 if first_is_name else 0,
+            highlight=None if status_at is None else (status_at, ["不合格"]),
+        )
+        change_at = next((i for i, c in enumerate(change_cols) if c.header == "变动类型"), None)
+        _write_table(
+            wb,
+            "本季度变动",
+            change_cols,
+            highlight=None if change_at is None else (change_at, ["新增", "变更", "离任"]),
+        )
+        _write_table(wb, "未聘任企业", without_cols)
+        wb.close()
+    log.info("花名册已写入 %s（%d 家企业）", path, len(roster))
+    return path
+
+
+def write_issues(path: Path, findings: pd.DataFrame) -> Path:
+    """Write 问题清单.xlsx: every finding sorted by unit, file and row, plus a 汇总 sheet.
+
+    This file may leave the office: ID numbers and mobiles are masked again here.
+    """
+    path = Path(path)
+    frame = _issue_frame(findings)
+    cols = []
+    for key, label in ISSUE_COLUMNS.items():
+        if key == "_row":
+            cols.append(_Column(label, _numbers(frame[key]), numeric=True))
+        else:
+            cols.append(
+                _Column(label, _texts(frame[key]), max_width=60 if key == "message" else 40)
+            )
+    severity_at = list(ISSUE_COLUMNS).index("severity")
+    with atomic_path(path) as tmp:
+        wb = _workbook(tmp, "首席质量官报送问题清单")
+        _write_table(wb, "问题清单", cols, highlight=(severity_at, list(SEVERITY_LABELS.values())))
+        _write_summary(wb, frame)
+        wb.close()
+    log.info("问题清单已写入 %s（%d 条）", path, len(frame))
+    return path
+
+
+# -- frames to columns -----------------------------------------------------------------------
+
+
+def _roster_columns(roster: pd.DataFrame) -> list[_Column]:
+    cols = [
+        _Column(label, _texts(roster[name]), identifier=name in IDENTIFIER_FIELDS)
+        for name, label in FIELDS.items()
+        if name in roster.columns
+    ]
+    cols += [
+        _Column(label, _texts(roster[name]), max_width=80 if name == "problems" else 50)
+        for name, label in ROSTER_EXTRA.items()
+        if name in roster.columns
+    ]
+    return cols
+
+
+def _columns(frame: pd.DataFrame | None, spec: dict[str, str], extras: bool) -> list[_Column]:
+    """Known columns in `spec` order (absent ones skipped); with `extras`, any other canonical
+    or roster column after them, with its Chinese label."""
+    if frame is None:
+        frame = pd.DataFrame()
+    labels = {**BASE_FIELDS, **FIELDS, **ROSTER_EXTRA, **spec}
+    names = [n for n in spec if n in frame.columns]
+    if extras:  # derived and private columns (name_key, *_parsed, _file...) have no label
+        names += [n for n in frame.columns if n not in spec and n in labels]
+    if not names:  # an empty frame still gets its headers
+        return [_Column(label, []) for label in spec.values()]
+    return [_column(labels.get(n, str(n)), frame[n], n) for n in names]
+
+
+def _column(header: str, values: pd.Series, name: str) -> _Column:
+    """Counts (days_to_register...) stay numbers; everything else is written as text."""
+    is_count = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if is_count and name not in IDENTIFIER_FIELDS:
+        return _Column(header, _numbers(values), numeric=True)
+    return _Column(header, _texts(values), identifier=name in IDENTIFIER_FIELDS)
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "是" if value else "否"
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(float(value))
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        if (value.hour, value.minute, value.second) == (0, 0, 0):
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _texts(values: pd.Series) -> list[object]:
+    """Cell texts of a column: str, or None for an empty cell."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return [v if isinstance(v, str) and v else None for v in values.tolist()]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return [None if pd.isna(v) else _text(v) for v in values.tolist()]
+    return [_text(v) for v in values.tolist()]
+
+
+def _numbers(values: pd.Series) -> list[object]:
+    numeric = pd.to_numeric(values, errors="coerce").astype("float64")
+    return [None if math.isnan(v) else v for v in numeric.tolist()]
+
+
+# -- issues ----------------------------------------------------------------------------------
+
+
+def _issue_frame(findings: pd.DataFrame | None) -> pd.DataFrame:
+    """The findings with every ISSUE_COLUMNS key, sorted, severity in Chinese, personal data
+    masked."""
+    frame = findings.copy() if findings is not None else pd.DataFrame()
+    for key in [*ISSUE_COLUMNS, "field"]:
+        if key not in frame.columns:
+            frame[key] = pd.Series(pd.NA, index=frame.index, dtype="object")
+    frame["_row"] = pd.to_numeric(frame["_row"], errors="coerce")
+    frame = frame.sort_values(["_unit", "_file", "_row"], na_position="last", kind="stable")
+    frame = frame.reset_index(drop=True)
+    frame["severity"] = frame["severity"].map(
+        lambda s: SEVERITY_LABELS.get(str(s), s) if isinstance(s, str) else s
+    )
+    field = frame["field"].astype("object").fillna("").astype(str)
+    frame["value"] = _mask_values(frame["value"], field)
+    frame["message"] = _scrub(frame["message"])
+    return frame
+
+
+def _mask_values(values: pd.Series, field: pd.Series) -> pd.Series:
+    text = values.map(_text, na_action="ignore").astype("object")
+    out = _scrub(text).astype("object")
+    for name, masker in (("id_number", mask_id), ("mobile", mask_mobile)):
+        hit = (field == name) & text.notna()
+        if hit.any():
+            out[hit] = masker(text[hit].astype("str")).astype("object")
+    # A credit code is not personal data: an all-digit one must not look masked.
+    code = (field == "credit_code") & text.notna()
+    out[code] = text[code]
+    return out
+
+
+def _scrub(values: pd.Series) -> pd.Series:
+    """Mask ID-like and mobile-like digit runs inside free text."""
+    text = values.astype("object")
+    present = text.notna()
+    if not present.any():
+        return text
+    s = text[present].astype(str)
+    s = s.str.replace(_ID_RE, lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), regex=True)
+    s = s.str.replace(_MOBILE_RE, r"\1****\2", regex=True)
+    out = text.copy()
+    out[present] = s.astype("object")
+    return out
+
+
+def _write_summary(wb: Workbook, frame: pd.DataFrame) -> None:
+    ws = wb.add_worksheet("汇总")
+    title = wb.add_format({"bold": True, "font_size": 12})
+    header = wb.add_format(_HEADER)
+    total_fmt = wb.add_format({"bold": True, "top": 1})
+    severities = list(SEVERITY_LABELS.values())
+
+    unit = frame["_unit"].astype("object").where(frame["_unit"].notna(), "（未识别单位）")
+    by_unit = pd.crosstab(unit.astype(str), frame["severity"].astype("object").fillna("提醒"))
+    by_unit = by_unit.reindex(columns=severities, fill_value=0)
+    by_unit["合计"] = by_unit.sum(axis=1)
+
+    row = 0
+    ws.write_string(row, 0, "按填报单位统计", title)
+    row += 1
+    ws.write_row(row, 0, ["填报单位", *severities, "合计"], header)
+    for name, counts in by_unit.iterrows():
+        row += 1
+        ws.write_string(row, 0, str(name))
+        for c, v in enumerate(counts.tolist(), start=1):
+            ws.write_number(row, c, int(v))
+    row += 1
+    ws.write_string(row, 0, "合计", total_fmt)
+    for c, v in enumerate(by_unit.sum(axis=0).tolist(), start=1):
+        ws.write_number(row, c, int(v), total_fmt)
+
+    row += 3
+    ws.write_string(row, 0, "按问题类型统计", title)
+    row += 1
+    ws.write_row(row, 0, ["规则代码", "严重程度", "条数", "问题说明（示例）"], header)
+    if not frame.empty:
+        rule = frame["rule"].astype("object").fillna("（无）").astype(str)
+        grouped = frame.assign(_rule=rule).groupby("_rule", sort=False)
+        by_rule = pd.DataFrame(
+            {
+                "severity": grouped["severity"].agg(_mode),
+                "count": grouped.size(),
+                "message": grouped["message"].agg(_mode),
+            }
+        ).sort_values("count", ascending=False, kind="stable")
+        for name, r in by_rule.iterrows():
+            row += 1
+            ws.write_string(row, 0, str(name))
+            ws.write_string(row, 1, _text(r["severity"]) or "")
+            ws.write_number(row, 2, int(r["count"]))
+            ws.write_string(row, 3, _text(r["message"]) or "")
+    names = [str(n) for n in by_unit.index] + ["按填报单位统计", "（未识别单位）"]
+    ws.set_column(0, 0, max(14, min(40, max(display_width(n) for n in names) + 2)))
+    ws.set_column(1, len(severities) + 1, 10)
+    ws.set_column(3, 3, 60)
+
+
+def _mode(values: pd.Series) -> object:
+    counts = values.dropna().value_counts()
+    return counts.index[0] if len(counts) else None
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _workbook(path: Path, title: str) -> Workbook:
+    # constant_memory is safe here: every sheet is written row by row, in order (TECH.md).
+    wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "constant_memory": True})
+    wb.set_properties({"title": title, "author": "县质强办", "comments": "由 cqo 生成"})
+    return wb
+
+
+def _width(col: _Column) -> int:
+    sample = col.values[:_WIDTH_SAMPLE]
+    widest = max((display_width(v) for v in sample if v is not None), default=0)
+    if col.numeric:
+        widest = max((len(f"{v:g}") for v in sample if v is not None), default=0)
+    return max(6, min(col.max_width, max(display_width(col.header), widest) + 2))
+
+
+def _write_table(
+    wb: Workbook,
+    name: str,
+    cols: Sequence[_Column],
+    *,
+    freeze_cols: int = 0,
+    highlight: tuple[int, list[str]] | None = None,
+) -> list[Worksheet]:
+    """Header + rows, frozen header, autofilter, widths; `highlight` = (column index, values):
+    rows whose cell in that column equals a value get that value's fill (conditional format)."""
+    header = wb.add_format(_HEADER)
+    text_fmt = wb.add_format({"num_format": "@"})
+    fills = {k: wb.add_format(v) for k, v in _FILLS.items()}
+    n_rows = max((len(c.values) for c in cols), default=0)
+    sheets = []
+    starts = range(0, max(n_rows, 1), MAX_DATA_ROWS)
+    for part, start in enumerate(starts):
+        ws = wb.add_worksheet(name if part == 0 else f"{name}({part + 1})")
+        sheets.append(ws)
+        stop = min(start + MAX_DATA_ROWS, n_rows)
+        for c, col in enumerate(cols):
+            ws.set_column(c, c, _width(col), text_fmt if col.identifier else None)
+        ws.set_row(0, 30)
+        ws.write_row(0, 0, [c.header for c in cols], header)
+        _write_rows(ws, cols, start, stop)
+        last_row = max(stop - start, 1)
+        if cols:
+            ws.autofilter(0, 0, last_row, len(cols) - 1)
+            ws.freeze_panes(1, freeze_cols)
+        if highlight is not None and stop > start:
+            at, values = highlight
+            letter = xl_col_to_name(at)
+            for value in values:
+                ws.conditional_format(
+                    1,
+                    0,
+                    stop - start,
+                    len(cols) - 1,
+                    {
+                        "type": "formula",
+                        "criteria": f'=${letter}2="{value}"',
+                        "format": fills[value],
+                    },
+                )
+    return sheets
+
+
+def _write_rows(ws: Worksheet, cols: Sequence[_Column], start: int, stop: int) -> None:
+    # The hot loop (~5 µs a cell): bound methods, no per-cell type checks, empty cells skipped.
+    writers: list[Callable[..., int]] = [
+        ws.write_number if c.numeric else ws.write_string for c in cols
+    ]
+    columns = [c.values[start:stop] for c in cols]
+    for r, row in enumerate(zip(*columns, strict=True), start=1):
+        for c, v in enumerate(row):
+            if v is not None:
+                writers[c](r, c, v)

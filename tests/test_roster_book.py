@@ -1,0 +1,300 @@
+"""花名册.xlsx and 问题清单.xlsx read back with openpyxl: headers, values, text types, layout."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from pipeline.fields import FIELDS
+from pipeline.reports.roster_book import write_issues, write_roster
+
+ID_1 = "421223199001011234"
+ID_2 = "42122319850612002X"
+CODE_1 = "914212230000000001"  # all digits: Excel would turn it into 9.14212E+17
+
+
+def _roster() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "enterprise_name": ["崇阳县天城机械有限公司", "崇阳县白霓纺织有限公司"],
+            "credit_code": [CODE_1, "91421223MA4F00002X"],
+            "township": ["天城镇", "白霓镇"],
+            "unit": ["天城镇", "白霓镇"],
+            "cqo_name": ["王五", "赵六"],
+            "id_number": [ID_1, ID_2],
+            "education": ["本科", "高中"],
+            "quality_years": ["5年", "2"],
+            "mobile": ["13812345678", "13998765432"],
+            "postcode": ["037500", None],
+            "appointment_date": ["2026-07-01", None],
+            "remarks": ["=1+1", "@sum(A1)"],
+        },
+        dtype="str",
+    )
+    # Derived and provenance columns the roster carries but the workbook must not show.
+    frame["id_numeric"] = [False, False]
+    frame["name_key"] = ["天城机械", "白霓纺织"]
+    frame["appointment_date_parsed"] = pd.to_datetime(["2026-07-01", None])
+    frame["education_level"] = pd.array([5, 2], dtype="Int8")
+    frame["base_id"] = pd.array([1, pd.NA], dtype="Int64")
+    frame["category"] = ["规上", "重点行业中小微"]
+    frame["department"] = ["县经信局", "县经信局"]
+    frame["status"] = ["合格", "不合格"]
+    frame["problems"] = [np.nan, "学历低于大专"]
+    frame["source"] = ["天城镇 · 天城镇.xlsx", "白霓镇 · 白霓镇.xlsx"]
+    frame["registered_quarter"] = ["2026Q1", "2026Q3"]
+    frame["quarter"] = ["2026Q3", "2026Q3"]
+    return frame
+
+
+def _changes() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "enterprise_name": ["崇阳县白霓纺织有限公司", "崇阳县石城建材厂"],
+            "change": ["新增", "离任"],
+            "old_cqo": [None, "钱七"],
+            "new_cqo": ["赵六", None],
+            "unit": ["白霓镇", "石城镇"],
+            "source": ["白霓镇 · 白霓镇.xlsx", "石城镇 · 石城镇.xlsx"],
+            "appointment_date": ["2026-08-01", None],
+            "fill_date": [pd.Timestamp("2026-10-05"), pd.NaT],
+            "days_to_register": pd.array([65, pd.NA], dtype="Int64"),
+            "ent_key": ["uscc:1", "name:石城建材"],  # internal: not shown
+        }
+    )
+
+
+def _without() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "enterprise_name": ["崇阳县铜钟茶业有限公司"],
+            "credit_code": ["914212230000000099"],
+            "township": ["铜钟乡"],
+            "department": ["县农业农村局"],
+            "category": ["重点行业中小微"],
+            "name_key": ["铜钟茶业"],
+        }
+    )
+
+
+def _header(ws) -> list[str]:
+    return [c.value for c in next(ws.iter_rows(min_row=1, max_row=1))]
+
+
+def _row(ws, row: int) -> dict[str, object]:
+    return dict(zip(_header(ws), [c.value for c in ws[row]], strict=True))
+
+
+@pytest.fixture
+def roster_book(tmp_path: Path) -> openpyxl.Workbook:
+    path = write_roster(tmp_path / "2026Q3" / "花名册.xlsx", _roster(), _changes(), _without())
+    assert path.name == "花名册.xlsx"
+    return openpyxl.load_workbook(path)
+
+
+def test_roster_sheets_and_headers(roster_book: openpyxl.Workbook) -> None:
+    assert roster_book.sheetnames == ["花名册", "本季度变动", "未聘任企业"]
+    header = _header(roster_book["花名册"])
+    canonical = [FIELDS[f] for f in FIELDS if f in _roster().columns]
+    assert header == [*canonical, "企业类别", "主管部门", "资格状态", "问题", "来源", "登记季度"]
+    assert header[:3] == ["企业名称", "统一社会信用代码", "所属乡镇"]
+    for hidden in ("name_key", "id_numeric", "base_id", "education_level", "quarter"):
+        assert hidden not in header
+
+
+def test_roster_values_and_text_cells(roster_book: openpyxl.Workbook) -> None:
+    ws = roster_book["花名册"]
+    row = _row(ws, 3)
+    assert row["企业名称"] == "崇阳县白霓纺织有限公司"
+    assert row["资格状态"] == "不合格"
+    assert row["问题"] == "学历低于大专"
+    assert row["登记季度"] == "2026Q3"
+    assert row["邮编"] is None and row["任命日期"] is None  # empty stays empty
+    header = _header(ws)
+    id_cell = ws.cell(row=2, column=header.index("身份证号") + 1)
+    assert id_cell.data_type == "s" and id_cell.value == ID_1  # full data: internal file
+    code_cell = ws.cell(row=2, column=header.index("统一社会信用代码") + 1)
+    assert code_cell.data_type == "s" and code_cell.value == CODE_1
+    assert ws.cell(row=3, column=header.index("身份证号") + 1).value == ID_2
+    assert ws.cell(row=2, column=header.index("邮编") + 1).value == "037500"
+    formula_cell = ws.cell(row=2, column=header.index("备注") + 1)
+    assert formula_cell.value == "=1+1" and formula_cell.data_type == "s"
+    assert ws.cell(row=3, column=header.index("备注") + 1).value == "@sum(A1)"
+    # The identifier columns are formatted as text, so a later edit stays text too.
+    letter = openpyxl.utils.get_column_letter(header.index("身份证号") + 1)
+    assert ws.column_dimensions[letter].width >= 18
+
+
+def test_no_formula_written(tmp_path: Path) -> None:
+    path = write_roster(tmp_path / "花名册.xlsx", _roster(), _changes(), _without())
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet
+
+
+def test_roster_layout(roster_book: openpyxl.Workbook) -> None:
+    ws = roster_book["花名册"]
+    assert ws.freeze_panes == "B2"  # header and enterprise name stay visible
+    assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+    rules = [r for rng in ws.conditional_formatting for r in rng.rules]
+    assert any("不合格" in f for r in rules for f in r.formula)
+    for name in ("本季度变动", "未聘任企业"):
+        assert roster_book[name].freeze_panes == "A2"
+        assert roster_book[name].auto_filter.ref
+
+
+def test_changes_and_without_cqo(roster_book: openpyxl.Workbook) -> None:
+    changes = roster_book["本季度变动"]
+    assert _header(changes) == [
+        "企业名称",
+        "变动类型",
+        "原首席质量官",
+        "新首席质量官",
+        "填报单位",
+        "来源",
+        "任命日期",
+        "填写日期",
+        "登记用时（天）",
+    ]
+    assert _row(changes, 2)["登记用时（天）"] == 65  # a count stays a number
+    assert _row(changes, 3)["登记用时（天）"] is None
+    assert _row(changes, 3)["变动类型"] == "离任"
+    assert _row(changes, 3)["原首席质量官"] == "钱七"
+    assert _row(changes, 2)["填写日期"] == "2026-10-05"
+    without = roster_book["未聘任企业"]
+    assert _header(without) == ["企业名称", "统一社会信用代码", "所属乡镇", "主管部门", "企业类别"]
+    code = without.cell(row=2, column=2)
+    assert code.value == "914212230000000099" and code.data_type == "s"
+
+
+def test_roster_with_empty_frames(tmp_path: Path) -> None:
+    empty_roster = _roster().iloc[0:0]
+    path = write_roster(tmp_path / "花名册.xlsx", empty_roster, pd.DataFrame(), pd.DataFrame())
+    wb = openpyxl.load_workbook(path)
+    assert wb["花名册"].max_row == 1
+    assert _header(wb["本季度变动"])[:2] == ["企业名称", "变动类型"]
+    assert _header(wb["未聘任企业"])[0] == "企业名称"
+
+
+def _findings() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "rule": [
+                "id_checksum",
+                "education_below_min",
+                "not_in_base_list",
+                "mobile_format",
+                "required",
+                "credit_code_checksum",
+            ],
+            "severity": ["error", "noncompliant", "warning", "warning", "error", "warning"],
+            "field": [
+                "id_number",
+                "education",
+                "enterprise_name",
+                "mobile",
+                "cqo_name",
+                "credit_code",
+            ],
+            "message": [
+                "身份证号校验位错误",
+                "学历低于大专",
+                "企业不在企业名录中",
+                "手机号码格式有误：13812345678",
+                "首席质量官姓名为空",
+                "统一社会信用代码校验不通过",
+            ],
+            # An unmasked ID and mobile slipped through: the writer masks them again.
+            "value": [ID_1, "高中", "=1+1", "13812345678", None, CODE_1],
+            "record": [3, 1, 2, 4, 5, 6],
+            "_file": [
+                "白霓镇.xlsx",
+                "天城镇.xlsx",
+                "天城镇.xlsx",
+                "白霓镇.xlsx",
+                "白霓镇.xlsx",
+                "白霓镇.xlsx",
+            ],
+            "_sheet": ["Sheet1"] * 6,
+            "_row": pd.array([9, 4, 3, 5, 12, 6], dtype="Int64"),
+            "_unit": ["白霓镇", "天城镇", "天城镇", "白霓镇", "白霓镇", "白霓镇"],
+            "column": ["身份证号码", "学历", "企业名称", "手机", "姓名", "统一社会信用代码"],
+            "col": pd.array([3, 5, 1, 8, 2, 1], dtype="Int64"),
+        }
+    )
+
+
+@pytest.fixture
+def issues_book(tmp_path: Path) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(write_issues(tmp_path / "问题清单.xlsx", _findings()))
+
+
+def test_issues_sheet(issues_book: openpyxl.Workbook) -> None:
+    assert issues_book.sheetnames == ["问题清单", "汇总"]
+    ws = issues_book["问题清单"]
+    assert _header(ws) == [
+        "填报单位",
+        "文件",
+        "工作表",
+        "行号",
+        "列",
+        "规则代码",
+        "严重程度",
+        "问题说明",
+        "值",
+    ]
+    order = [
+        (ws.cell(r, 1).value, ws.cell(r, 2).value, ws.cell(r, 4).value)
+        for r in range(2, ws.max_row + 1)
+    ]
+    assert order == [
+        ("天城镇", "天城镇.xlsx", 3),
+        ("天城镇", "天城镇.xlsx", 4),
+        ("白霓镇", "白霓镇.xlsx", 5),
+        ("白霓镇", "白霓镇.xlsx", 6),
+        ("白霓镇", "白霓镇.xlsx", 9),
+        ("白霓镇", "白霓镇.xlsx", 12),
+    ]
+    rows = {ws.cell(r, 6).value: _row(ws, r) for r in range(2, ws.max_row + 1)}
+    assert rows["id_checksum"]["严重程度"] == "错误"
+    assert rows["education_below_min"]["严重程度"] == "不合格"
+    assert rows["not_in_base_list"]["严重程度"] == "提醒"
+    assert rows["id_checksum"]["值"] == "421223********1234"
+    assert rows["mobile_format"]["值"] == "138****5678"
+    assert rows["mobile_format"]["问题说明"] == "手机号码格式有误：138****5678"
+    assert rows["credit_code_checksum"]["值"] == CODE_1  # not personal: left as is
+    assert rows["required"]["值"] is None
+    assert ws.cell(2, 4).data_type == "n"
+    formula = next(ws.cell(r, 9) for r in range(2, ws.max_row + 1) if ws.cell(r, 9).value == "=1+1")
+    assert formula.data_type == "s"
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:I7"
+    formulas = [f for rng in ws.conditional_formatting for r in rng.rules for f in r.formula]
+    assert {"错误", "不合格", "提醒"} <= {f.split('"')[1] for f in formulas}
+
+
+def test_issues_summary(issues_book: openpyxl.Workbook) -> None:
+    ws = issues_book["汇总"]
+    cells = [[c.value for c in row] for row in ws.iter_rows()]
+    header = cells[1]
+    assert header == ["填报单位", "错误", "不合格", "提醒", "合计"]
+    by_unit = {row[0]: row[1:5] for row in cells[2:5]}
+    assert by_unit["白霓镇"] == [2, 0, 2, 4]
+    assert by_unit["天城镇"] == [0, 1, 1, 2]
+    assert by_unit["合计"] == [2, 1, 3, 6]
+    by_rule_at = next(i for i, row in enumerate(cells) if row[0] == "规则代码")
+    by_rule = {row[0]: row[1:3] for row in cells[by_rule_at + 1 :] if row[0]}
+    assert by_rule["id_checksum"] == ["错误", 1]
+    assert len(by_rule) == 6
+
+
+def test_issues_empty(tmp_path: Path) -> None:
+    wb = openpyxl.load_workbook(write_issues(tmp_path / "问题清单.xlsx", pd.DataFrame()))
+    assert _header(wb["问题清单"])[0] == "填报单位"
+    assert wb["问题清单"].max_row == 1
+    assert wb["汇总"].cell(2, 1).value == "填报单位"
