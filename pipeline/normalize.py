@@ -1,0 +1,797 @@
+"""Pure, vectorized cleaning of raw cell values: text, codes, dates, vocabularies, durations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from functools import cache, lru_cache
+
+import numpy as np
+import pandas as pd
+from pandas.api.extensions import ExtensionArray
+
+from pipeline.fields import FIELDS
+
+# Fields whose text is an identifier: all whitespace removed, letters upper-cased.
+CODE_FIELDS = ("id_number", "credit_code", "phone", "fax", "postcode")
+DATE_FIELDS = ("birth_date", "appointment_date", "fill_date")
+FLAG_FIELDS = ("training", "pledge", "annual_report")
+
+# Full-width ASCII U+FF01..FF5E (which includes （）) and the ideographic space U+3000.
+_HALFWIDTH = {0x3000: 0x20, **{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}}
+_FULLWIDTH_RE = "[\u3000\uff01-\uff5e]"
+# Zero-width characters pasted from web pages and chat apps: invisible, so deleted.
+_ZERO_WIDTH = (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)
+_CLEAN_TABLE = {**_HALFWIDTH, **dict.fromkeys(_ZERO_WIDTH)}
+
+# Lookup tables over code points. Every character str.isspace() knows is below U+3001.
+_IS_SPACE = np.zeros(0x110000, dtype=bool)
+_IS_SPACE[[c for c in range(0x3001) if chr(c).isspace()]] = True
+_IS_ZERO_WIDTH = np.zeros(0x110000, dtype=bool)
+_IS_ZERO_WIDTH[list(_ZERO_WIDTH)] = True
+_QUOTES = "'`‘’"  # '4212... is the usual trick to keep Excel from making an ID a number
+_CODE_DROP = _IS_SPACE.copy()
+_CODE_DROP[[ord(q) for q in _QUOTES]] = True
+_MOBILE_DROP = _CODE_DROP.copy()
+_MOBILE_DROP[[ord(c) for c in "-().—–"]] = True
+
+# Excel's 1900 date system; serials 1..59 count from 1899-12-31, from 61 on from 1899-12-30
+# because Excel keeps Lotus' fictitious 1900-02-29 (serial 60, never a real date).
+_EXCEL_MAX_SERIAL = 2958465  # 9999-12-31
+_YEAR_MIN, _YEAR_MAX = 1900, 2099  # the only plausible years here; keeps datetime64[ns] safe
+
+
+# -- distinct values ----------------------------------------------------------------------------
+# Real columns repeat a lot (学历, 性别, 乡镇, dates): every function works on the distinct raw
+# values of a column and spreads the result back to the rows with the factorize codes.
+# Text steps then run as numpy operations over the code points of all distinct strings at
+# once: pandas' .str methods (no pyarrow here) loop in Python per value and cost 4-5x more
+# on 500k names. Vocabulary parsers (education, titles, Chinese numerals) are cached Python
+# functions called once per distinct value.
+
+
+class _Factorized:
+    """Distinct raw values of a column and, per row, the position of its value (-1 = empty)."""
+
+    def __init__(self, s: pd.Series) -> None:
+        values = s.to_numpy(dtype=object)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        self.index = s.index
+        self.codes, self.uniques = _split_bools(values, codes, np.asarray(uniques, dtype=object))
+        self._text: np.ndarray | None = None
+
+    @property
+    def text(self) -> np.ndarray:
+        """clean_text of each distinct value (object array of str or NaN)."""
+        if self._text is None:
+            self._text = _render(self.uniques)
+        return self._text
+
+    def spread(self, per_unique: np.ndarray, na: object) -> np.ndarray:
+        """Per-row numpy array from a per-unique one; empty cells get `na`."""
+        out = np.empty(len(per_unique) + 1, dtype=per_unique.dtype)
+        out[:-1] = per_unique
+        out[-1] = na
+        return out[self.codes]  # code -1 picks the appended `na`
+
+    def series(self, per_unique: ExtensionArray) -> pd.Series:
+        """Per-row Series from a per-unique pandas array (str, Int8, boolean): NA when empty."""
+        return pd.Series(per_unique.take(self.codes, allow_fill=True), index=self.index)
+
+
+def _split_bools(
+    values: np.ndarray, codes: np.ndarray, uniques: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """pandas hashes True with 1 and False with 0: give booleans codes of their own."""
+    suspects = np.flatnonzero((uniques == 0) | (uniques == 1))
+    extra: list[object] = []
+    for k in suspects:
+        if not _is_number(uniques[k]) and not isinstance(uniques[k], (bool, np.bool_)):
+            continue
+        rows = np.flatnonzero(codes == k)
+        is_bool = np.fromiter(
+            (isinstance(values[r], (bool, np.bool_)) for r in rows), bool, len(rows)
+        )
+        if is_bool.all() or not is_bool.any():
+            continue
+        if not extra:
+            codes = codes.copy()
+        uniques[k] = values[rows[~is_bool][0]]
+        extra.append(values[rows[is_bool][0]])
+        codes[rows[is_bool]] = len(uniques) + len(extra) - 1
+    if extra:
+        uniques = np.concatenate([uniques, np.array(extra, dtype=object)])
+    return codes, uniques
+
+
+def _text_series(fac: _Factorized, per_unique: np.ndarray) -> pd.Series:
+    return fac.series(pd.array(per_unique, dtype="str"))
+
+
+def _float_series(fac: _Factorized, per_unique: np.ndarray) -> pd.Series:
+    return pd.Series(fac.spread(per_unique, np.nan), index=fac.index, dtype="float64")
+
+
+def _bool_series(fac: _Factorized, per_unique: np.ndarray) -> pd.Series:
+    return pd.Series(fac.spread(per_unique.astype(bool), False), index=fac.index, dtype=bool)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+        v, (bool, np.bool_)
+    )
+
+
+def _is_str_mask(values: np.ndarray) -> np.ndarray:
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return np.ones(len(values), dtype=bool)  # the usual case, checked in C
+    return np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+
+
+# -- code points ------------------------------------------------------------------------------
+
+
+def _to_codepoints(values: np.ndarray) -> np.ndarray:
+    """All strings as one uint32 array, separated by 0 (NUL, which XML cells cannot hold)."""
+    joined = "\x00".join(values)
+    if joined.count("\x00") != len(values) - 1:  # a NUL after all: make it a space
+        joined = "\x00".join(v.replace("\x00", " ") for v in values)
+    return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+
+
+def _from_codepoints(cp: np.ndarray) -> np.ndarray:
+    """Back to an object array of str; empty strings become NaN."""
+    out = np.array(cp.tobytes().decode("utf-32-le", "surrogatepass").split("\x00"), dtype=object)
+    out[out == ""] = np.nan
+    return out
+
+
+def _map_strings(text: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Apply a code-point transformation to the str entries of `text` (NaN stays NaN)."""
+    out = np.full(len(text), np.nan, dtype=object)
+    has = ~pd.isna(text)
+    if has.any():
+        out[has] = _from_codepoints(fn(_to_codepoints(text[has])))
+    return out
+
+
+def _clean_codepoints(cp: np.ndarray) -> np.ndarray:
+    """Half-width, zero-width removed, whitespace runs → one space, trimmed."""
+    if not cp.size:
+        return cp
+    full = (cp >= 0xFF01) & (cp <= 0xFF5E)
+    cp[full] -= 0xFEE0
+    zero_width = _IS_ZERO_WIDTH[cp]
+    if zero_width.any():
+        cp = cp[~zero_width]
+    space = _IS_SPACE[cp]
+    cp[space] = 0x20
+    # drop a space that follows a space or a string start: runs shrink to one, leading go
+    after_gap = np.concatenate(([True], (space | (cp == 0))[:-1]))
+    cp = cp[~(space & after_gap)]
+    if not cp.size:
+        return cp
+    # drop the one space left before a string end
+    before_end = np.concatenate(((cp == 0)[1:], [True]))
+    return cp[~((cp == 0x20) & before_end)]
+
+
+def _upper_ascii(cp: np.ndarray) -> np.ndarray:
+    lower = (cp >= 0x61) & (cp <= 0x7A)
+    cp[lower] -= 0x20
+    return cp
+
+
+def _code_codepoints(cp: np.ndarray) -> np.ndarray:
+    return _upper_ascii(cp[~_CODE_DROP[cp]])
+
+
+@cache
+def _is_word_table() -> np.ndarray:
+    """Characters a name key keeps (str.isalnum, as regex \\w without "_"); astral kept."""
+    table = np.ones(0x110000, dtype=bool)
+    table[:0x10000] = np.fromiter((chr(c).isalnum() for c in range(0x10000)), bool, 0x10000)
+    table[0] = True  # the separator
+    return table
+
+
+def _name_key_codepoints(cp: np.ndarray) -> np.ndarray:
+    return _upper_ascii(cp[_is_word_table()[cp]])
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def to_halfwidth(s: pd.Series) -> pd.Series:
+    """Full-width ASCII (and （）) to half-width, U+3000 to a space; CJK untouched."""
+    out = s.astype("str")
+    # translate with a dict table costs a lookup per character: only touch the rows that need it
+    needs = out.str.contains(_FULLWIDTH_RE, regex=True, na=False)
+    if needs.any():
+        out = out.mask(needs, out[needs].str.translate(_HALFWIDTH))
+    return out
+
+
+def _format_float(f: float) -> str:
+    """A number as Excel shows it in General format: 15 significant digits, no exponent."""
+    if f != f or f in (np.inf, -np.inf):
+        return str(f)
+    text = format(Decimal(format(f + 0.0, ".15g")), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _format_scalar(v: object) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return _format_float(float(v))
+    if isinstance(v, np.datetime64):
+        v = pd.Timestamp(v)
+    if isinstance(v, dt.date):  # datetime and pd.Timestamp are dates too
+        return f"{v.year:04d}-{v.month:02d}-{v.day:02d}"
+    if isinstance(v, dt.time):
+        return v.isoformat()
+    return str(v)
+
+
+def _render(uniques: np.ndarray) -> np.ndarray:
+    """clean_text of distinct raw values (object array of str or NaN)."""
+    out = np.full(len(uniques), np.nan, dtype=object)
+    if not len(uniques):
+        return out
+    is_str = _is_str_mask(uniques)
+    if is_str.any():
+        out[is_str] = _from_codepoints(_clean_codepoints(_to_codepoints(uniques[is_str])))
+    other = np.flatnonzero(~is_str)
+    if len(other):
+        vals = uniques[other]
+        is_float = np.fromiter((isinstance(v, (float, np.floating)) for v in vals), bool, len(vals))
+        f = vals[is_float].astype(float)
+        # integral floats below 1e15 are exact in int64: format them in one numpy call
+        fast = np.isfinite(f) & (np.abs(f) < 1e15) & (f == np.round(f))
+        idx_float = other[is_float]
+        out[idx_float[fast]] = f[fast].astype(np.int64).astype(str).astype(object)
+        slow = np.concatenate([idx_float[~fast], other[~is_float]]).astype(np.intp)
+        if len(slow):
+            rendered = np.array([_format_scalar(uniques[i]) for i in slow], dtype=object)
+            out[slow] = _from_codepoints(_clean_codepoints(_to_codepoints(rendered)))
+    return out
+
+
+def clean_text(s: pd.Series) -> pd.Series:
+    """Raw cells to text: half-width, trimmed, whitespace runs collapsed; numbers without a
+    spurious ".0" (15 significant digits, as Excel shows them), dates as YYYY-MM-DD."""
+    fac = _Factorized(s)
+    return _text_series(fac, fac.text)
+
+
+def clean_code(s: pd.Series) -> pd.Series:
+    """Identifier text: clean_text, then whitespace and quote marks removed, upper-cased."""
+    fac = _Factorized(s)
+    return _text_series(fac, _map_strings(fac.text, _code_codepoints))
+
+
+_MOBILE_RE = re.compile(r"(?:\+86|0086|86)?(1\d{10})|(\d+)")
+_NUMBER_TEXT_RE = re.compile(r"(\d+)\.0+")  # 13812345678.0 kept as text by a CSV round trip
+
+
+def _mobile_u(text: np.ndarray) -> np.ndarray:
+    code = _map_strings(text, _code_codepoints)
+    stripped = _map_strings(code, lambda cp: cp[~_MOBILE_DROP[cp]])
+    for i, t in enumerate(stripped):  # one regex per distinct number
+        if not isinstance(t, str):
+            continue
+        number = _NUMBER_TEXT_RE.fullmatch(code[i])
+        m = _MOBILE_RE.fullmatch(number[1] if number else t)
+        if m:
+            code[i] = m[1] or m[2]
+    return code
+
+
+def clean_mobile(s: pd.Series) -> pd.Series:
+    """Mobile numbers: spaces, dashes, brackets, dots and a +86/0086/86 prefix removed; the
+    digits, or clean_code text when something else remains."""
+    fac = _Factorized(s)
+    return _text_series(fac, _mobile_u(fac.text))
+
+
+def _name_key_u(text: np.ndarray) -> np.ndarray:
+    keys = _map_strings(text, _name_key_codepoints)
+    has = ~pd.isna(keys)
+    keys[has] = (
+        pd.Series(keys[has], dtype=object)
+        .str.replace("有限责任公司", "有限公司", regex=False)
+        .to_numpy(dtype=object)
+    )
+    return keys
+
+
+def name_key(s: pd.Series) -> pd.Series:
+    """Enterprise name in matching form: no whitespace or punctuation (bracketed text kept),
+    ASCII upper-cased, 有限责任公司 → 有限公司."""
+    fac = _Factorized(s)
+    return _text_series(fac, _name_key_u(fac.text))
+
+
+_HEADER_HINT_RE = re.compile(r"(?:\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】)$")
+
+
+def header_key(text: str) -> str:
+    """A header cell in matching form (see fields.SYNONYMS): half-width, no spaces, no */★
+    marks or colons, no trailing "(年)"-like hint, ASCII lower-cased."""
+    key = str(text).translate(_CLEAN_TABLE)
+    key = re.sub(r"[\s*★☆:]+", "", key)
+    while True:
+        stripped = _HEADER_HINT_RE.sub("", key)
+        if stripped == key or not stripped:
+            break
+        key = stripped
+    return "".join(c.lower() if c.isascii() else c for c in key)
+
+
+# -- dates --------------------------------------------------------------------------------------
+
+_DATE_RE = (
+    r"^(?:(?P<y>\d{4})\s*[年./\-]\s*(?P<m>\d{1,2})\s*"
+    r"(?:[月./\-]\s*(?P<d>\d{1,2})\s*[日号]?(?:\s*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r"|(?P<mo>月份?)?)"
+    r"|(?P<cy>\d{4})(?P<cm>\d{2})(?P<cd>\d{2}))$"
+)
+
+
+def _kind(v: object) -> str:
+    """d date, n number, s text, - other."""
+    if isinstance(v, (dt.date, np.datetime64)):
+        return "d"
+    if _is_number(v):
+        return "n"
+    return "s" if isinstance(v, str) else "-"
+
+
+def _dates_u(uniques: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(datetime64[ns] array, month_only array) for distinct raw values."""
+    n = len(uniques)
+    year = np.full(n, np.nan)
+    month = np.full(n, np.nan)
+    day = np.full(n, np.nan)
+    month_only = np.zeros(n, dtype=bool)
+    kinds = np.array([_kind(v) for v in uniques], dtype="<U1")
+    for i in np.flatnonzero(kinds == "d"):
+        d = uniques[i]
+        d = pd.Timestamp(d) if isinstance(d, np.datetime64) else d
+        year[i], month[i], day[i] = d.year, d.month, d.day
+
+    num = np.flatnonzero(kinds == "n")
+    if len(num):
+        f = uniques[num].astype(float)
+        serial = np.floor(f)
+        # 1985.06 typed as a number is a 出生年月 (year.month), not serial 1985 (1905-06-07);
+        # no field here has a date in 1905, so numbers 1900..2099 are read as year.month.
+        yearish = (f >= _YEAR_MIN) & (f < _YEAR_MAX + 1)
+        ok = (serial >= 1) & (serial <= _EXCEL_MAX_SERIAL) & (serial != 60) & ~yearish
+        base = np.where(serial >= 61, np.datetime64("1899-12-30"), np.datetime64("1899-12-31"))
+        days = base + np.where(ok, serial, 0).astype("timedelta64[D]")
+        ymd = pd.DatetimeIndex(days.astype("datetime64[s]"))
+        year[num[ok]] = ymd.year[ok]
+        month[num[ok]] = ymd.month[ok]
+        day[num[ok]] = ymd.day[ok]
+        for j in np.flatnonzero(yearish):
+            ym = _year_month_number(float(f[j]))
+            if ym is not None:
+                i = num[j]
+                year[i], month[i], day[i] = ym[0], ym[1], 1
+                month_only[i] = True
+
+    txt = np.flatnonzero(kinds == "s")
+    if len(txt):
+        parts = pd.Series(text[txt], dtype="str").str.extract(_DATE_RE)
+        is_month = parts["mo"].notna() | (parts["m"].notna() & parts["d"].isna())
+        y = pd.to_numeric(parts["y"].fillna(parts["cy"]))
+        m = pd.to_numeric(parts["m"].fillna(parts["cm"]))
+        d = pd.to_numeric(parts["d"].fillna(parts["cd"])).mask(is_month, 1)
+        year[txt], month[txt], day[txt] = y.to_numpy(float), m.to_numpy(float), d.to_numpy(float)
+        month_only[txt] = is_month.to_numpy(bool)
+
+    bad = ~((year >= _YEAR_MIN) & (year <= _YEAR_MAX))
+    year[bad] = np.nan
+    parsed = pd.to_datetime(
+        pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce"
+    ).astype("datetime64[ns]")
+    values = parsed.to_numpy()
+    return values, month_only & ~np.isnat(values)
+
+
+def _year_month_number(f: float) -> tuple[int, int] | None:
+    """1985.06 → (1985, 6); 1985.1 is 1 or 10 (Excel dropped the zero) and 1985 has no month."""
+    text = format(f, ".15g")
+    if "." not in text:
+        return None
+    y, frac = text.split(".")
+    if frac == "1" or len(frac) > 2 or not 1 <= int(frac) <= 12:
+        return None
+    return int(y), int(frac)
+
+
+def _dates_of(fac: _Factorized) -> tuple[pd.Series, pd.Series]:
+    values, month_only = _dates_u(fac.uniques, fac.text)
+    parsed = pd.Series(fac.spread(values, np.datetime64("NaT", "ns")), index=fac.index)
+    return parsed.astype("datetime64[ns]"), _bool_series(fac, month_only)
+
+
+def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Raw date cells → (datetime64[ns], NaT when empty or not a date; month_only bool).
+
+    Accepts dates, Excel serials (1900 system), 2022年2月22日, 2022.2.22, 2022-02-22, 2022/2/22,
+    20220222, and year-month forms 2022年2月, 2022.02, 2022-02 (first day, month_only). A number
+    1900..2099 is year.month (1985.06 typed into a 出生年月 cell), not a serial. Pass raw
+    cells: clean_text has already turned a number such as 1985.10 into "1985.1"."""
+    return _dates_of(_Factorized(s))
+
+
+# -- vocabularies -------------------------------------------------------------------------------
+
+_EDUCATION_WORDS: dict[str, int] = {
+    "初中": 1,
+    "初级中学": 1,
+    "高中": 2,
+    "普高": 2,
+    "普通高中": 2,
+    "高级中学": 2,
+    "职高": 2,
+    "技校": 2,
+    "中专": 3,
+    "中技": 3,
+    "中职": 3,
+    "中师": 3,
+    "中等专业学校": 3,
+    "中等专科": 3,
+    "中等职业": 3,
+    "职业高中": 3,
+    "技工学校": 3,
+    "大专": 4,
+    "专科": 4,
+    "高职": 4,
+    "高专": 4,
+    "大学专科": 4,
+    "本科": 5,
+    "大学本科": 5,
+    "大学": 5,
+    "大本": 5,
+    "学士": 5,
+    "专升本": 5,
+    "硕士": 6,
+    "研究生": 6,
+    "硕士研究生": 6,
+    "在职研究生": 6,
+    "MBA": 6,
+    "EMBA": 6,
+    "MPA": 6,
+    "博士": 7,
+    "博士研究生": 7,
+}
+# Longest spellings first, so that 大学专科 is not read as 大学 and 博士研究生 not as 研究生.
+_EDUCATION_RE = re.compile(
+    "|".join(sorted(map(re.escape, _EDUCATION_WORDS), key=len, reverse=True))
+)
+# GB/T 4658 学历代码 (10 研究生, 20 本科, 30 专科, 40 中专, 60 高中, 70 初中 and their 毕业 codes).
+_EDUCATION_CODES = {
+    10: 6, 11: 6, 12: 6, 13: 6, 14: 6, 20: 5, 21: 5, 30: 4, 31: 4, 40: 3, 41: 3,
+    60: 2, 61: 2, 70: 1, 71: 1,
+}  # fmt: skip
+# 在读: studying for that level; 肄业: left without the certificate. Either way not attained.
+_NOT_ATTAINED = ("在读", "肄业")
+
+
+@lru_cache(maxsize=4096)
+def _education_one(text: str) -> tuple[int, bool]:
+    """(level or 0 when unknown, in_progress) of one cleaned value."""
+    t = re.sub(r"\s+", "", text).upper()
+    if re.fullmatch(r"\d{2}", t):
+        return _EDUCATION_CODES.get(int(t), 0), False
+    if "以下" in t:  # 初中以下 / 高中以下: an upper bound, not a level
+        return 0, False
+    levels = [_EDUCATION_WORDS[w] for w in _EDUCATION_RE.findall(t)]
+    if not levels:
+        return 0, False
+    return max(levels), any(w in t for w in _NOT_ATTAINED)
+
+
+def _vocab_u(
+    text: np.ndarray, one: Callable[[str], tuple[int, bool]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Apply a cached scalar parser to distinct cleaned values: (level int8, NA mask, flag)."""
+    level = np.zeros(len(text), dtype=np.int8)
+    flag = np.zeros(len(text), dtype=bool)
+    for i, t in enumerate(text):
+        if isinstance(t, str):
+            level[i], flag[i] = one(t)
+    return level, level == 0, flag
+
+
+def _int8_series(fac: _Factorized, level: np.ndarray, na: np.ndarray) -> pd.Series:
+    return fac.series(pd.arrays.IntegerArray(level, na))
+
+
+def _education_of(fac: _Factorized) -> tuple[pd.Series, pd.Series]:
+    level, na, in_progress = _vocab_u(fac.text, _education_one)
+    return _int8_series(fac, level, na), _bool_series(fac, in_progress & ~na)
+
+
+def parse_education(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """学历 → (level Int8: 1 初中 … 7 博士, NA when empty or unknown; in_progress bool for
+    在读 / 肄业). Unknown words stay NA: the validator reports education_unknown."""
+    return _education_of(_Factorized(s))
+
+
+_SKILL_GRADES = frozenset(
+    {"技师", "高级技师", "预备技师", "技工", "高级工", "中级工", "初级工", "普工"}
+)
+# 员级 titles; other "...员" words (质检员, 检验员) are jobs, not titles.
+_JUNIOR_TITLES = ("技术员", "会计员", "统计员", "经济员", "审计员", "实习员")
+
+
+@lru_cache(maxsize=4096)
+def _title_part(part: str) -> int:
+    p = re.sub(r"[()\[\]【】]", "", part)
+    if not p or p in _SKILL_GRADES or (p.endswith("技师") and p.startswith(("高级", "一级"))):
+        return 0
+    if "建造师" in p or "注册" in p:  # 执业资格 (licences) have no title level
+        return 0
+    if any(w in p for w in ("正高", "教授级", "研究员级")):
+        return 4
+    if any(w in p for w in ("副高", "副教授", "副研究员", "副主任")):
+        return 3
+    if "助理研究员" in p:
+        return 2
+    if p in ("教授", "研究员") or p.endswith(("教授", "研究员", "主任医师")):
+        return 4
+    if "高级" in p or "高工" in p:
+        return 3
+    if "中级" in p:
+        return 2
+    if any(w in p for w in ("初级", "助理", "助教")) or p.endswith(_JUNIOR_TITLES):
+        return 1
+    if p.endswith("师"):  # 工程师, 经济师, 会计师, 统计师...: the bare series is 中级
+        return 2
+    return 0
+
+
+def _title_one(text: str) -> tuple[int, bool]:
+    parts = re.split(r"[、,，/;；\s]+|及|和", text.upper())
+    return max((_title_part(p) for p in parts), default=0), False
+
+
+def _title_of(fac: _Factorized) -> pd.Series:
+    level, na, _ = _vocab_u(fac.text, _title_one)
+    return _int8_series(fac, level, na)
+
+
+def parse_title(s: pd.Series) -> pd.Series:
+    """职称 → Int8 1 初级, 2 中级, 3 副高级, 4 正高级; NA for skill grades (技师), licences,
+    unknown text and empty cells. Several titles: the highest."""
+    return _title_of(_Factorized(s))
+
+
+def _map_words(text: np.ndarray, table: dict[str, str]) -> np.ndarray:
+    """Distinct cleaned values replaced by their table entry when they have one."""
+    return np.array(
+        [table.get(_lower_nospace(t), t) if isinstance(t, str) else t for t in text],
+        dtype=object,
+    )
+
+
+def _lower_nospace(v: str) -> str:
+    return re.sub(r"\s+", "", v).lower()
+
+
+_GENDER = {w: "男" for w in ("男", "男性", "男士", "m", "male")} | {
+    w: "女" for w in ("女", "女性", "女士", "f", "female")
+}
+
+
+def parse_gender(s: pd.Series) -> pd.Series:
+    """性别 → 男 / 女 when recognisable (男性, M, male...), else the cleaned text."""
+    fac = _Factorized(s)
+    return _text_series(fac, _map_words(fac.text, _GENDER))
+
+
+_FLAG_TRUE = frozenset("是 已 已参加 已签订 已签 已提交 已完成 有 √ ✓ ✔ y yes true 1".split())
+# "x" is left out: some people tick a box with an X, others cross it out.
+_FLAG_FALSE = frozenset("否 未 未参加 未签订 未签 未提交 未完成 无 没有 × ✗ ✘ n no false 0".split())
+
+
+@lru_cache(maxsize=4096)
+def _flag_one(text: str) -> int:
+    """1 True, 0 False, -1 NA."""
+    t = _lower_nospace(text)
+    if t in _FLAG_TRUE:
+        return 1
+    if t in _FLAG_FALSE:
+        return 0
+    if re.fullmatch(r"已[^未没无不]{1,8}", t):  # 已参加培训, 已于3月签订
+        return 1
+    if re.fullmatch(r"(?:未|没有?|尚未)\S{1,8}", t):  # 未参加培训, 没有签
+        return 0
+    return -1
+
+
+def _flag_series(fac: _Factorized) -> pd.Series:
+    v = np.array([_flag_one(t) if isinstance(t, str) else -1 for t in fac.text], dtype=np.int8)
+    return fac.series(pd.arrays.BooleanArray(v == 1, v < 0))
+
+
+def parse_flag(s: pd.Series) -> pd.Series:
+    """是/否, 已/未, √/×, Y/N, TRUE/FALSE, 1/0 → pandas boolean; NA when empty or other."""
+    return _flag_series(_Factorized(s))
+
+
+_TENURE = {w: "在任" for w in "在任 在职 现任 聘任中 在岗 新任 新聘 续任 留任 是".split()} | {
+    w: "离任" for w in "离任 离职 已离任 已离职 解聘 已解聘 免职 辞职 调离 退休 否".split()
+}
+
+
+def parse_tenure(s: pd.Series) -> pd.Series:
+    """任职状态 → 在任 / 离任 when recognisable (是/否 answer a 是否在任 header), else text."""
+    fac = _Factorized(s)
+    return _text_series(fac, _map_words(fac.text, _TENURE))
+
+
+_SCALE = {
+    f"{size}{suffix}": f"{size}型" for size in "大中小微" for suffix in ("", "型", "型企业", "企业")
+}
+# 小微 does not say which of the two; both get the same relaxed rules, so 小型 is safe.
+_SCALE |= {"小微": "小型", "小微型": "小型", "小微企业": "小型", "小微型企业": "小型"}
+
+
+def parse_scale(s: pd.Series) -> pd.Series:
+    """企业规模 → 大型 / 中型 / 小型 / 微型 when recognisable (小微 → 小型), else text."""
+    fac = _Factorized(s)
+    return _text_series(fac, _map_words(fac.text, _SCALE))
+
+
+# -- years of quality work ----------------------------------------------------------------------
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+              "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+_NUM = r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十]+"
+_MORE = r"余|多|\+|有余"
+_YEARS_RE = re.compile(
+    rf"^(?P<pre>近|约|大约|大概|将近|接近|差不多|快)?"
+    rf"(?:(?P<y>{_NUM})(?:{_MORE})?年(?P<half>半)?(?:零?(?P<m>{_NUM})个?月)?"
+    rf"|(?P<halfonly>半)年"
+    rf"|(?P<months>{_NUM})(?:{_MORE})?个?月"
+    rf"|(?P<bare>{_NUM})(?:{_MORE})?)"
+    rf"(?P<suf>以上|{_MORE}|左右|上下)?$"
+)
+_SINCE_RE = re.compile(
+    r"^(?:自|从|于)?(?P<y>(?:19|20)\d{2})(?:年|[./\-])?"
+    r"(?:(?P<m>\d{1,2})月?(?:[./\-]?\d{1,2}日?)?)?份?(?P<tail>.*)$"
+)
+_SINCE_TAIL_RE = re.compile(
+    r"^[-~—–至到]*(?:起|开始)?[-~—–至到]*(?:今|至今|迄今|现在|目前|今天|以来)?(?:止)?$"
+)
+
+
+def _cn_number(t: str) -> float | None:
+    """Arabic or Chinese numeral up to 99 (五, 十二, 二十, 两)."""
+    if t[0].isdigit():
+        return float(t)
+    if "十" in t:
+        tens, _, ones = t.partition("十")
+        if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+            return None
+        return 10 * (_CN_DIGITS[tens] if tens else 1) + (_CN_DIGITS[ones] if ones else 0)
+    return float(_CN_DIGITS[t]) if len(t) == 1 else None
+
+
+@lru_cache(maxsize=16384)
+def _years_one(text: str, quarter_end: dt.date) -> tuple[float, bool]:
+    """(years or NaN, approx) of one cleaned value."""
+    t = re.sub(r"\s+", "", text).rstrip("。.,，;；")
+    m = _SINCE_RE.match(t)
+    if (
+        m
+        and m["tail"]
+        and _SINCE_TAIL_RE.match(m["tail"])
+        and re.search("起|开始|今|现在|目前|以来", m["tail"])
+    ):
+        month = int(m["m"]) if m["m"] else 1
+        if not 1 <= month <= 12:
+            return np.nan, False
+        start = dt.date(int(m["y"]), month, 1)
+        years = round((quarter_end - start).days / 365.25, 1)
+        return (years, False) if 0 <= years <= 60 else (np.nan, False)
+    m = _YEARS_RE.match(t)
+    if not m:
+        return np.nan, False
+    if m["halfonly"]:
+        value: float | None = 0.5
+    elif m["months"]:
+        months = _cn_number(m["months"])
+        value = None if months is None else months / 12
+    else:
+        value = _cn_number(m["y"] or m["bare"])
+        if value is not None:
+            value += 0.5 if m["half"] else 0
+            if m["m"]:
+                months = _cn_number(m["m"])
+                value = None if months is None or months >= 12 else value + months / 12
+    if value is None or not 0 <= value <= 60:
+        return np.nan, False
+    return float(value), bool(m["pre"]) or m["suf"] in ("左右", "上下")
+
+
+def _years_u(
+    uniques: np.ndarray, text: np.ndarray, quarter_end: dt.date
+) -> tuple[np.ndarray, np.ndarray]:
+    value = np.full(len(uniques), np.nan)
+    approx = np.zeros(len(uniques), dtype=bool)
+    for i, (raw, t) in enumerate(zip(uniques, text, strict=True)):
+        if _is_number(raw):
+            value[i] = raw if 0 <= raw <= 60 else np.nan
+        elif isinstance(raw, str) and isinstance(t, str):
+            value[i], approx[i] = _years_one(t, quarter_end)
+    return value, approx & ~np.isnan(value)
+
+
+def _years_of(fac: _Factorized, quarter_end: dt.date) -> tuple[pd.Series, pd.Series]:
+    value, approx = _years_u(fac.uniques, fac.text, _as_date(quarter_end))
+    return _float_series(fac, value), _bool_series(fac, approx)
+
+
+def parse_quality_years(s: pd.Series, quarter_end: dt.date) -> tuple[pd.Series, pd.Series]:
+    """质量工作年限 → (years float64, approx bool). Lower bounds (10年以上, 10余年, 5+) give
+    the number; 近5年 / 约8年 / 8年左右 are approx; 2015年至今 counts to quarter_end. NaN when
+    empty, not a duration, negative or over 60 (quality_years_format)."""
+    return _years_of(_Factorized(s), quarter_end)
+
+
+def _as_date(d: dt.date) -> dt.date:
+    return pd.Timestamp(d).date()
+
+
+# -- the whole frame ----------------------------------------------------------------------------
+
+
+def normalize_records(raw: pd.DataFrame, quarter_end: dt.date) -> pd.DataFrame:
+    """Raw records (docs/frames.md §1) → normalized records (§2): provenance and other "_"
+    columns kept, every FIELDS key as cleaned str, plus the parsed columns. Pure."""
+    empty = pd.Series([None] * len(raw), index=raw.index, dtype=object)
+    facs = {f: _Factorized(raw[f] if f in raw.columns else empty) for f in FIELDS}
+    vocab = {"gender": _GENDER, "tenure_status": _TENURE, "scale": _SCALE}
+
+    cols: dict[str, pd.Series] = {c: raw[c] for c in raw.columns if str(c).startswith("_")}
+    for field, fac in facs.items():
+        if field in CODE_FIELDS:
+            text = _map_strings(fac.text, _code_codepoints)
+        elif field == "mobile":
+            text = _mobile_u(fac.text)
+        elif field in vocab:
+            text = _map_words(fac.text, vocab[field])
+        else:
+            text = fac.text
+        cols[field] = _text_series(fac, text)
+    for c in raw.columns:  # anything else the reader added travels along untouched
+        cols.setdefault(c, raw[c])
+
+    ids = facs["id_number"]
+    is_number = np.fromiter((_is_number(v) for v in ids.uniques), bool, len(ids.uniques))
+    cols["id_numeric"] = _bool_series(ids, is_number)
+    for field in DATE_FIELDS:
+        cols[f"{field}_parsed"], month_only = _dates_of(facs[field])
+        if field == "birth_date":
+            cols["birth_date_month_only"] = month_only
+    cols["education_level"], cols["education_in_progress"] = _education_of(facs["education"])
+    cols["title_level"] = _title_of(facs["title"])
+    cols["quality_years_value"], cols["quality_years_approx"] = _years_of(
+        facs["quality_years"], quarter_end
+    )
+    for field in FLAG_FIELDS:
+        cols[f"{field}_flag"] = _flag_series(facs[field])
+    names = facs["enterprise_name"]
+    cols["name_key"] = _text_series(names, _name_key_u(names.text))
+    return pd.DataFrame(cols, index=raw.index)
