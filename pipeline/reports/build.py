@@ -1,0 +1,115 @@
+"""Write every document of one quarter into output/<quarter>/ from the stages' frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import targets
+from pipeline.privacy import mask_id, mask_mobile
+from pipeline.reports.context import ReportContext
+
+log = logging.getLogger(__name__)
+
+SEVERITY_LABELS = {"error": "错误", "noncompliant": "不合格", "warning": "提醒"}
+
+
+def lagging_enterprises(base_status: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
+    """Base enterprises without a qualified CQO, with the reason in Chinese (masked data)."""
+    lag = base_status[~base_status["qualified"]].copy()
+    current = roster.set_index("ent_key")
+    reason = pd.Series("未报送首席质量官", index=lag.index, dtype="str")
+    appointed = lag["appointed"]
+    problems = lag["problems"].fillna("").astype("str")
+    reason[appointed] = ("不合格：" + problems[appointed]).str.rstrip("：")
+    lag["reason"] = reason
+    lag["id_number"] = mask_id(current["id_number"].reindex(lag["ent_key"])).values
+    lag["mobile"] = mask_mobile(current["mobile"].reindex(lag["ent_key"])).values
+    cols = ["enterprise_name", "credit_code", "township", "department", "category", "reason",
+            "cqo_name", "id_number", "mobile"]
+    return lag[cols].sort_values(["category", "township", "enterprise_name"]).reset_index(drop=True)
+
+
+def issue_summary(findings: pd.DataFrame) -> pd.DataFrame:
+    from schemas.rules import rule_label
+
+    if findings.empty:
+        return pd.DataFrame(columns=["rule", "severity", "count", "message"])
+    counts = (
+        findings.groupby(["rule", "severity"]).size().rename("count").reset_index()
+        .sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
+    )
+    counts["message"] = counts["rule"].map(rule_label)
+    return counts
+
+
+def submissions_frame(summary: dict) -> pd.DataFrame:
+    files = pd.DataFrame(summary["files"])
+    if files.empty:
+        return pd.DataFrame(columns=["unit", "file", "status", "rows_read", "rows_accepted",
+                                     "rows_rejected", "fill_date", "late"])
+    files["fill_date"] = pd.to_datetime(files["fill_date"], errors="coerce")
+    return files[["unit", "file", "status", "rows_read", "rows_accepted", "rows_rejected",
+                  "fill_date", "late"]]
+
+
+def write_quarter_reports(*, config, quarter, out: Path, raw, base, base_status, roster, changes,
+                          findings, rates, previous_rates, trend, summary, folder: Path) -> dict:
+    """Write 花名册, 问题清单, charts, 目标差距报告, 督查报告 and 退回修改/<unit>.xlsx."""
+    from pipeline.reports import charts, docx, excel, feedback, roster_book
+
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    without = base_status[~base_status["appointed"]][
+        ["enterprise_name", "credit_code", "township", "department", "category"]
+    ]
+    written["roster"] = roster_book.write_roster(out / "花名册.xlsx", roster, changes, without)
+    written["issues"] = roster_book.write_issues(out / "问题清单.xlsx", findings)
+
+    charts.setup_fonts(config.fonts)
+    figs = charts.build_charts(rates, trend, quarter)
+    chart_paths = charts.save_figures(figs, out / "charts")
+
+    q_end = targets.quarter_end(quarter)
+    ctx = ReportContext(
+        county=config.county,
+        quarter=quarter,
+        quarter_end=q_end,
+        deadline=q_end + dt.timedelta(days=config.submission_deadline_days),
+        generated=dt.date.today(),
+        profile_name=config.profile,
+        rates=rates,
+        previous_rates=previous_rates,
+        trend=trend,
+        lagging=lagging_enterprises(base_status, roster),
+        submissions=submissions_frame(summary),
+        missing_units=summary["missing_units"],
+        issue_counts=summary["issue_counts"],
+        issue_summary=issue_summary(findings),
+        chart_paths=chart_paths,
+    )
+    written["gap"] = excel.write_gap_report(out / "目标差距报告.xlsx", ctx)
+    written["docx"] = docx.write_supervision_report(out / "督查报告.docx", ctx)
+
+    sources: dict[str, dict[str, Path]] = {}
+    for f in raw.files:
+        if f.status != "ok":
+            continue
+        sources.setdefault(f.unit or "", {})[f.file] = folder / f.file
+    feedback_dir = out / "退回修改"
+    _clear_stale(feedback_dir)
+    written.update(
+        {f"feedback:{u}": p for u, p in feedback.write_all_feedback(
+            feedback_dir, findings, sources, raw.header_rows()).items()}
+    )
+    return written
+
+
+def _clear_stale(folder: Path) -> None:
+    """Feedback of an earlier run of this quarter for a unit that now has no findings."""
+    if folder.is_dir():
+        for old in folder.glob("*.xlsx"):
+            old.unlink()

@@ -1,0 +1,302 @@
+"""The master roster: match records to the base list, merge units, apply the quarter's
+accepted rows to the previous roster, and detect changes (新增 / 变更 / 离任)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline.fields import FIELDS
+
+# Canonical and derived columns kept for each roster entry (docs/frames.md §5).
+ROSTER_COLUMNS = [
+    "ent_key",
+    *FIELDS,
+    "id_number_raw",
+    "education_level",
+    "title_level",
+    "quality_years_value",
+    "birth_date_parsed",
+    "appointment_date_parsed",
+    "fill_date_parsed",
+    "name_key",
+    "base_name",
+    "category",
+    "department",
+    "in_base",
+    "status",
+    "problems",
+    "source",
+    "registered_quarter",
+    "_unit",
+    "_file",
+    "_sheet",
+    "_row",
+]
+CHANGE_COLUMNS = [
+    "ent_key",
+    "enterprise_name",
+    "change",
+    "old_cqo",
+    "new_cqo",
+    "unit",
+    "source",
+    "appointment_date",
+    "fill_date",
+    "days_to_register",
+]
+# Fields that tell whether two rows describe the same appointment.
+_SIGNATURE = ["cqo_name", "id_number", "education_level", "quality_years_value", "mobile",
+              "tenure_status"]
+
+
+@dataclass(frozen=True)
+class RosterResult:
+    roster: pd.DataFrame  # one row per enterprise with a current CQO, as of the quarter
+    changes: pd.DataFrame  # CHANGE_COLUMNS
+    findings: pd.DataFrame  # raw findings: record, rule, field, value, params (dict)
+    records: pd.DataFrame  # input records + ent_key, base_id, winner
+
+
+# -- matching ------------------------------------------------------------------------------
+
+
+def match_base_list(records: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+    """base_id, ent_key and a near-miss suggestion for every record.
+
+    Credit code first (an exact code of the base list), then the normalized name. A name that
+    matches nothing but resembles a base enterprise names it in `suggestion` (rapidfuzz).
+    """
+    out = pd.DataFrame(index=records.index)
+    code_to_id = _first_index(base["credit_code"])
+    name_to_id = _first_index(base["name_key"])
+    by_code = records["credit_code"].map(code_to_id)
+    by_name = records["name_key"].map(name_to_id)
+    base_id = by_code.where(by_code.notna(), by_name)
+    out["base_id"] = base_id.astype("Int64")
+    matched = out["base_id"].notna()
+    base_key = _ent_keys(base["credit_code"], base["name_key"])
+    own_key = _ent_keys(
+        records["credit_code"].where(records["credit_code"].str.len() == 18), records["name_key"]
+    )
+    out["ent_key"] = own_key
+    out.loc[matched, "ent_key"] = base_key.reindex(out.loc[matched, "base_id"].astype(int)).values
+    out["suggestion"] = pd.Series(pd.NA, index=records.index, dtype="str")
+    unmatched = ~matched & records["name_key"].notna()
+    if unmatched.any() and len(base):
+        from rapidfuzz import fuzz, process
+
+        choices = base["name_key"].tolist()
+        names = records.loc[unmatched, "name_key"].unique()
+        best = {}
+        for name in names:  # unique unmatched names only: few, and rapidfuzz is C code
+            hit = process.extractOne(name, choices, scorer=fuzz.ratio, score_cutoff=80)
+            if hit is not None:
+                best[name] = base["enterprise_name"].iloc[hit[2]]
+        out.loc[unmatched, "suggestion"] = records.loc[unmatched, "name_key"].map(best)
+    return out
+
+
+def _first_index(keys: pd.Series) -> dict[str, int]:
+    valid = keys.dropna()
+    valid = valid[~valid.duplicated()]
+    return dict(zip(valid.values, valid.index, strict=True))
+
+
+def _ent_keys(codes: pd.Series, names: pd.Series) -> pd.Series:
+    """Stable enterprise key: the credit code when known, else the normalized name."""
+    return ("U:" + codes).where(codes.notna(), "N:" + names)
+
+
+# -- merging -------------------------------------------------------------------------------
+
+
+def build_roster(
+    records: pd.DataFrame,
+    base: pd.DataFrame,
+    previous: pd.DataFrame,
+    quarter: str,
+    unit_kinds: dict[str, str],
+    change_days: int,
+    file_dates: dict[str, dt.date] | None = None,
+) -> RosterResult:
+    """Apply one quarter's validated records to the previous roster.
+
+    `records`: validated records (docs/frames.md §2 plus `rejected`, `qualified`, `problems`,
+    and the columns of match_base_list when already matched).
+    Rejected rows change nothing. Emits `not_in_base_list`, `conflicting_submissions`,
+    `change_registration_late` (warnings).
+    """
+    recs = records if "ent_key" in records else records.join(match_base_list(records, base))
+    findings: list[pd.DataFrame] = []
+
+    not_in_base = recs["base_id"].isna() & recs["enterprise_name"].notna()
+    if not_in_base.any():
+        findings.append(
+            _raw_findings(
+                recs[not_in_base],
+                "not_in_base_list",
+                "enterprise_name",
+                recs.loc[not_in_base, "enterprise_name"],
+                suggestion=recs.loc[not_in_base, "suggestion"],
+            )
+        )
+
+    accepted = recs[~recs["rejected"]].copy()
+    accepted["_kind_rank"] = accepted["_unit"].map(lambda u: 1 if unit_kinds.get(u) == "部门" else 0)
+    winners, conflict_rows = _pick_winners(accepted)
+    if len(conflict_rows):
+        conflicted = accepted.loc[conflict_rows]
+        findings.append(
+            _raw_findings(
+                conflicted,
+                "conflicting_submissions",
+                "cqo_name",
+                conflicted["cqo_name"],
+                winner=conflicted["ent_key"].map(
+                    winners.set_index("ent_key")["_unit"].to_dict()
+                ),
+            )
+        )
+
+    previous = previous if len(previous) else pd.DataFrame(columns=ROSTER_COLUMNS)
+    prev = previous.set_index("ent_key", drop=False)
+    leaving = winners["tenure_status"].eq("离任")
+    staying = winners[~leaving]
+    left = winners[leaving & winners["ent_key"].isin(prev.index)]
+
+    was = prev.reindex(staying["ent_key"])
+    new_person = _person(staying).values != _person(was).values
+    is_new = ~staying["ent_key"].isin(prev.index).values
+    is_change = new_person & ~is_new
+
+    fill = staying["fill_date_parsed"]
+    if file_dates:
+        title = pd.to_datetime(staying["_file"].map(file_dates))
+        fill = fill.where(fill.notna(), title)
+    days = (fill - staying["appointment_date_parsed"]).dt.days
+    late = is_change & (days > change_days).fillna(False).values
+    if late.any():
+        late_rows = staying[late]
+        findings.append(
+            _raw_findings(
+                late_rows,
+                "change_registration_late",
+                "fill_date",
+                days[late].astype("Int64").astype("str"),
+                days=days[late].astype("Int64"),
+                limit=change_days,
+            )
+        )
+
+    entries = _entries(staying, base, quarter)
+    entries["registered_quarter"] = quarter
+    keep_quarter = ~new_person & ~is_new
+    entries.loc[keep_quarter, "registered_quarter"] = (
+        was["registered_quarter"].values[keep_quarter]
+    )
+    untouched = prev[~prev.index.isin(winners["ent_key"])]
+    roster = pd.concat([untouched.reset_index(drop=True), entries], ignore_index=True)
+    roster = roster.reindex(columns=ROSTER_COLUMNS)
+    roster = roster.sort_values(["_unit", "enterprise_name"], kind="stable").reset_index(drop=True)
+
+    changes = _changes(staying, was, is_new, is_change, days, left, prev)
+    raw = pd.concat(findings, ignore_index=True) if findings else _raw_findings(recs.iloc[:0], "", "", recs["enterprise_name"].iloc[:0])
+    recs["winner"] = recs.index.isin(winners.index)
+    return RosterResult(roster=roster, changes=changes, findings=raw, records=recs)
+
+
+def _pick_winners(accepted: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
+    """One row per enterprise: the later appointment when every copy is dated and they
+    differ, else the township's (or park's) row; identical copies merge silently."""
+    if accepted.empty:
+        return accepted, accepted.index
+    sig = accepted[_SIGNATURE].astype("str").fillna("").agg("\x1f".join, axis=1)
+    n_sigs = sig.groupby(accepted["ent_key"]).transform("nunique")
+    conflict = accepted.index[n_sigs > 1]
+    all_dated = accepted["appointment_date_parsed"].notna().groupby(accepted["ent_key"]).transform("all")
+    sort_date = accepted["appointment_date_parsed"].where(all_dated)
+    ordered = accepted.assign(_sort_date=sort_date).sort_values(
+        ["ent_key", "_sort_date", "_kind_rank"],
+        ascending=[True, False, True],
+        na_position="last",
+        kind="stable",
+    )
+    winners = ordered[~ordered["ent_key"].duplicated()].drop(columns=["_sort_date"])
+    return winners, conflict
+
+
+def _person(frame: pd.DataFrame) -> pd.Series:
+    """Who the CQO is: the ID number when known, else the name."""
+    ids = frame["id_number"].astype("str")
+    return ids.where(ids.notna(), "name:" + frame["cqo_name"].astype("str")).fillna("")
+
+
+def _entries(winners: pd.DataFrame, base: pd.DataFrame, quarter: str) -> pd.DataFrame:
+    entries = winners.copy()
+    in_base = entries["base_id"].notna()
+    ids = entries.loc[in_base, "base_id"].astype(int)
+    entries["in_base"] = in_base
+    for col, src in (("base_name", "enterprise_name"), ("category", "category"),
+                     ("department", "department"), ("township", "township")):
+        values = pd.Series(pd.NA, index=entries.index, dtype="object")
+        values.loc[in_base] = base[src].reindex(ids).values
+        if col == "township":
+            values = values.where(in_base, entries["township"])
+        entries[col] = values
+    entries["status"] = entries["qualified"].map({True: "合格", False: "不合格"})
+    entries["source"] = entries["_unit"].fillna("未知单位") + " · " + entries["_file"]
+    entries["quarter"] = quarter
+    return entries
+
+
+def _changes(staying, was, is_new, is_change, days, left, prev) -> pd.DataFrame:
+    rows = []
+    for mask, label in ((is_new, "新增"), (is_change, "变更")):
+        part = staying[mask]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "ent_key": part["ent_key"].values,
+                    "enterprise_name": part["enterprise_name"].values,
+                    "change": label,
+                    "old_cqo": was["cqo_name"].values[mask] if label == "变更" else pd.NA,
+                    "new_cqo": part["cqo_name"].values,
+                    "unit": part["_unit"].values,
+                    "source": part["_file"].values,
+                    "appointment_date": part["appointment_date"].values,
+                    "fill_date": part["fill_date"].values,
+                    "days_to_register": days[mask].astype("Int64").values,
+                }
+            )
+        )
+    if len(left):
+        rows.append(
+            pd.DataFrame(
+                {
+                    "ent_key": left["ent_key"].values,
+                    "enterprise_name": left["enterprise_name"].values,
+                    "change": "离任",
+                    "old_cqo": prev.loc[left["ent_key"], "cqo_name"].values,
+                    "new_cqo": pd.NA,
+                    "unit": left["_unit"].values,
+                    "source": left["_file"].values,
+                    "appointment_date": left["appointment_date"].values,
+                    "fill_date": left["fill_date"].values,
+                    "days_to_register": pd.NA,
+                }
+            )
+        )
+    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=CHANGE_COLUMNS)
+    return out.reindex(columns=CHANGE_COLUMNS)
+
+
+def _raw_findings(rows: pd.DataFrame, rule: str, field: str, value: pd.Series, **params) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {"record": rows.index, "rule": rule, "field": field, "value": value.values},
+    )
+    for name, series in params.items():
+        frame[name] = series.values if hasattr(series, "values") else series
+    return frame

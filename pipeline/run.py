@@ -1,0 +1,422 @@
+"""One quarter end to end, and every quarter in order: the wiring of the stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import ingest, targets
+from pipeline.config import Config
+from pipeline.fsutil import atomic_path
+from pipeline.store import Store
+
+log = logging.getLogger(__name__)
+
+QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
+SUMMARY_NAME = "run_summary.json"
+
+
+class RunError(Exception):
+    """The run cannot start (usage or input problem); nothing was written. Chinese message."""
+
+
+class InvariantError(Exception):
+    """The run's own reconciliation failed: a bug, not bad input. Nothing of the quarter was
+    committed."""
+
+
+@dataclass
+class Progress:
+    """Callbacks the CLI passes in to show progress; the library never prints."""
+
+    start_files: Callable[[str, int], None] = lambda quarter, n: None
+    file_done: Callable[[str], None] = lambda name: None
+    stage: Callable[[str], None] = lambda text: None
+
+
+@dataclass
+class QuarterResult:
+    quarter: str
+    summary: dict
+    output_dir: Path
+    skipped: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# -- discovery -----------------------------------------------------------------------------
+
+
+def discover_quarters(input_dir: Path) -> list[str]:
+    """Quarter folders (named like 2026Q3) under input/, in order."""
+    if not input_dir.is_dir():
+        raise RunError(f"找不到输入目录：{input_dir}")
+    return sorted(p.name for p in input_dir.iterdir() if p.is_dir() and QUARTER_DIR.match(p.name))
+
+
+def base_list_path(config: Config, quarter: str) -> Path:
+    """A quarter's own 企业名录.xlsx replaces the standing one (the 规上 list changes yearly)."""
+    own = config.input_dir / quarter / ingest.BASE_LIST_NAME
+    return own if own.is_file() else config.base_list_path
+
+
+def input_digest(config: Config, quarter: str) -> str:
+    """Fingerprint of everything a quarter's result depends on: its files, the base list, and
+    the rule profile and milestones in force."""
+    h = hashlib.sha256()
+    files = [*ingest.submission_files(config.input_dir / quarter), base_list_path(config, quarter)]
+    for path in files:
+        h.update(path.name.encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
+    settings = config.model_dump(mode="json", exclude={"paths", "root", "fonts"})
+    h.update(json.dumps(settings, sort_keys=True, ensure_ascii=False).encode())
+    h.update(RUN_VERSION.encode())
+    return h.hexdigest()
+
+
+# Bump when a change of the code changes results, so stored quarters are recomputed.
+RUN_VERSION = "1"
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def run(config: Config, quarter: str | None = None, progress: Progress | None = None,
+        force: bool = False) -> list[QuarterResult]:
+    """Process every quarter under input/ in order (or one), skipping unchanged ones.
+
+    A quarter is reprocessed when its inputs changed, when an earlier quarter was
+    reprocessed in this run, or when its reports are missing.
+    """
+    progress = progress or Progress()
+    quarters = discover_quarters(config.input_dir)
+    if quarter is not None:
+        targets.parse_quarter(quarter)  # ValueError for bad text
+        if quarter not in quarters:
+            raise RunError(f"输入目录 {config.input_dir} 下没有季度文件夹 {quarter}")
+        quarters = [q for q in quarters if q <= quarter]
+    if not quarters:
+        raise RunError(f"输入目录 {config.input_dir} 下没有季度文件夹（应命名如 2026Q3）")
+    if not config.base_list_path.is_file() and not all(
+        (config.input_dir / q / ingest.BASE_LIST_NAME).is_file() for q in quarters
+    ):
+        raise RunError(f"找不到企业名录：{config.base_list_path}")
+
+    from filelock import FileLock, Timeout
+
+    config.output_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(config.output_dir / ".cqo.lock"), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise RunError(
+            f"另一个 cqo run 正在使用输出目录 {config.output_dir}，请等它结束后再运行"
+        ) from exc
+    try:
+        results = []
+        with Store(config.store_path) as store:
+            stored = store.quarters()
+            dirty = force
+            for q in quarters:
+                digest = input_digest(config, q)
+                summary_path = config.output_dir / q / SUMMARY_NAME
+                fresh = stored.get(q) == digest and summary_path.is_file()
+                if fresh and not dirty and (quarter is None or q != quarter):
+                    results.append(QuarterResult(q, store.summary(q) or {},
+                                                 config.output_dir / q, skipped=True))
+                    continue
+                if fresh and not dirty and q == quarter:
+                    results.append(QuarterResult(q, store.summary(q) or {},
+                                                 config.output_dir / q, skipped=True))
+                    continue
+                dirty = True
+                results.append(run_quarter(config, q, store, digest, progress))
+        return results
+    finally:
+        lock.release()
+
+
+def run_quarter(config: Config, quarter: str, store: Store, digest: str,
+                progress: Progress) -> QuarterResult:
+    """Read, validate, merge and report one quarter; store it in one transaction."""
+    from pipeline import normalize, validate
+    from pipeline.roster import build_roster, match_base_list
+
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
+    q_end = targets.quarter_end(quarter)
+    folder = config.input_dir / quarter
+    try:
+        base = ingest.read_base_list(base_list_path(config, quarter), config)
+    except ingest.IngestError as exc:
+        raise RunError(f"企业名录无法读取：{exc}") from exc
+
+    files = ingest.submission_files(folder)
+    progress.start_files(quarter, len(files))
+    raw = ingest.read_quarter(folder, config, progress=progress.file_done)
+    lap("ingest")
+
+    progress.stage("校验")
+    records = normalize.normalize_records(raw.records, q_end)
+    match = match_base_list(records, base)
+    records = records.join(match)
+    records["_base_scale"] = base["scale"].reindex(records["base_id"].astype("float")).values
+    checked = validate.validate_records(
+        records, raw.columns, config.rules, config.unit_names(), q_end
+    )
+    file_findings = validate.file_findings(raw)
+    lap("validate")
+
+    progress.stage("合并花名册")
+    previous = _previous_roster(store, quarter)
+    unit_kinds = {u.name: u.kind for u in config.units}
+    file_dates = {f.file: d for f in raw.files if (d := ingest.quarter_fill_date(f))}
+    records = checked.records
+    records["problems"] = validate.problems_by_record(checked.findings, records.index)
+    merged = build_roster(
+        records, base, previous, quarter, unit_kinds,
+        config.rules.change_registration_days, file_dates,
+    )
+    roster_findings = validate.finish_findings(merged.findings, merged.records, raw.columns)
+    findings = validate.concat_findings([file_findings, checked.findings, roster_findings])
+    roster = _add_roster_problems(merged.roster, roster_findings, quarter)
+    lap("roster")
+
+    progress.stage("计算聘任率")
+    base_status = _base_status(base, roster)
+    rates = targets.compute_rates(
+        base_status, quarter, config.start, config.milestones,
+        unit_order=[u.name for u in config.units],
+    )
+    summary = build_summary(quarter, raw, records, findings, rates, config, base, roster,
+                            merged.changes, file_dates)
+    _check_invariants(summary, records, roster)
+    lap("rates")
+
+    progress.stage("生成报告")
+    out = config.output_dir / quarter
+    trend = _trend(store, quarter, rates)
+    previous_rates = _stored_rates(store, targets.previous_quarter(quarter))
+    _write_reports(config, quarter, out, raw, base, base_status, roster, merged.changes,
+                   findings, rates, previous_rates, trend, summary, folder, file_dates)
+    lap("reports")
+
+    with store.quarter(quarter) as tx:
+        tx.write("submissions", _submissions_frame(summary))
+        tx.write("roster", roster)
+        tx.write("changes", merged.changes)
+        tx.write("findings", findings)
+        tx.write("rates", rates)
+        _record_appointments(tx, merged.changes, roster, quarter)
+        tx.finish(digest, dt.datetime.now().isoformat(timespec="seconds"), summary)
+    lap("store")
+    summary["timings"] = timings
+    with atomic_path(out / SUMMARY_NAME) as tmp:
+        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    return QuarterResult(quarter, summary, out, timings=timings)
+
+
+# -- helpers of run_quarter ----------------------------------------------------------------
+
+
+def _previous_roster(store: Store, quarter: str) -> pd.DataFrame:
+    stored = [q for q in store.quarters() if q < quarter]
+    if not stored:
+        return pd.DataFrame()
+    frame = store.read("roster", stored[-1]).drop(columns=["quarter"], errors="ignore")
+    for col in frame.columns:
+        if col.endswith("_parsed"):
+            frame[col] = pd.to_datetime(frame[col], errors="coerce")
+    for col in ("education_level", "title_level", "_row"):
+        if col in frame:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+    if "quality_years_value" in frame:
+        frame["quality_years_value"] = pd.to_numeric(frame["quality_years_value"], errors="coerce")
+    if "in_base" in frame:
+        frame["in_base"] = frame["in_base"].astype("boolean").fillna(False).astype(bool)
+    return frame
+
+
+def _add_roster_problems(roster: pd.DataFrame, roster_findings: pd.DataFrame,
+                         quarter: str) -> pd.DataFrame:
+    """Roster-stage warnings join the 问题 text of this quarter's entries."""
+    if roster_findings.empty:
+        return roster
+    extra = roster_findings.groupby(["_file", "_row"])["message"].agg("；".join)
+    key = pd.MultiIndex.from_arrays([roster["_file"], roster["_row"]])
+    add = pd.Series(extra.reindex(key).values, index=roster.index)
+    this_quarter = roster["registered_quarter"].notna()  # entries carried over keep theirs
+    fresh = add.notna() & this_quarter & roster["source"].notna()
+    current = roster["problems"].fillna("")
+    joined = (current + "；").where(current != "", "") + add.fillna("")
+    roster = roster.copy()
+    roster.loc[fresh, "problems"] = joined[fresh]
+    return roster
+
+
+def _base_status(base: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
+    """The base list with `appointed` and `qualified` per enterprise, from the roster."""
+    from pipeline.roster import _ent_keys
+
+    keys = _ent_keys(base["credit_code"], base["name_key"])
+    current = roster.set_index("ent_key")
+    status = current["status"].reindex(keys)
+    out = base.copy()
+    out["ent_key"] = keys.values
+    out["appointed"] = status.notna().values
+    out["qualified"] = status.eq("合格").fillna(False).values
+    out["cqo_name"] = current["cqo_name"].reindex(keys).values
+    out["problems"] = current["problems"].reindex(keys).values
+    return out
+
+
+def _stored_rates(store: Store, quarter: str) -> pd.DataFrame:
+    frame = store.read("rates", quarter)
+    return frame.drop(columns=["quarter"], errors="ignore") if len(frame) else frame
+
+
+def _trend(store: Store, quarter: str, rates: pd.DataFrame) -> pd.DataFrame:
+    stored = store.read("rates")
+    county_now = rates[rates["unit"] == targets.COUNTY].assign(quarter=quarter)
+    if len(stored):
+        stored = stored[(stored["unit"] == targets.COUNTY) & (stored["quarter"] < quarter)]
+    trend = pd.concat([stored, county_now], ignore_index=True) if len(stored) else county_now
+    keep = ["quarter", "category", "base", "appointed", "qualified", "rate", "target_due",
+            "target_pace"]
+    return trend[keep].sort_values(["quarter", "category"]).reset_index(drop=True)
+
+
+def _submissions_frame(summary: dict) -> pd.DataFrame:
+    frame = pd.DataFrame(summary["files"])
+    if frame.empty:
+        return pd.DataFrame(columns=["file", "unit", "status", "error", "rows_read"])
+    return frame.drop(columns=["sheets", "hidden_sheets"], errors="ignore")
+
+
+def _record_appointments(tx, changes: pd.DataFrame, roster: pd.DataFrame, quarter: str) -> None:
+    ended = changes.loc[changes["change"].isin(["变更", "离任"]), "ent_key"].tolist()
+    tx.end_appointments(ended, "离任" if False else "变更/离任")
+    started = changes.loc[changes["change"].isin(["新增", "变更"]), "ent_key"]
+    current = roster[roster["ent_key"].isin(started)]
+    tx.start_appointments(current.assign(source=current["source"]))
+
+
+def _file_timeliness(raw: ingest.IngestResult, records: pd.DataFrame, deadline: dt.date,
+                     file_dates: dict[str, dt.date]) -> dict[str, tuple[str | None, bool]]:
+    """File -> (fill date used, late?). The title's 填报日期 first, else the latest 填写日期 of
+    the file's rows; unknown dates are not judged late."""
+    latest = records.groupby("_file")["fill_date_parsed"].max() if len(records) else pd.Series()
+    out = {}
+    for f in raw.files:
+        day = file_dates.get(f.file)
+        if day is None and f.file in latest.index and pd.notna(latest[f.file]):
+            day = latest[f.file].date()
+        out[f.file] = (day.isoformat() if day else None, bool(day and day > deadline))
+    return out
+
+
+def build_summary(quarter, raw, records, findings, rates, config, base, roster, changes,
+                  file_dates) -> dict:
+    """run_summary.json: the contract of DESIGN.md, extended with timeliness and counts."""
+    rejected = records.groupby("_file")["rejected"].sum() if len(records) else pd.Series()
+    deadline = targets.quarter_end(quarter) + dt.timedelta(days=config.submission_deadline_days)
+    timeliness = _file_timeliness(raw, records, deadline, file_dates)
+    files = []
+    for f in raw.files:
+        n_rej = int(rejected.get(f.file, 0))
+        fill_date, late = timeliness[f.file]
+        files.append({
+            "file": f.file,
+            "unit": f.unit,
+            "status": f.status,
+            "error": f.error,
+            "rows_read": f.rows_read,
+            "rows_accepted": f.rows_read - n_rej,
+            "rows_rejected": n_rej,
+            "sheets": [
+                {"sheet": s.sheet, "hidden": s.hidden, "header_row": s.header_row,
+                 "rows_read": s.rows_read, "skipped": s.skipped}
+                for s in f.sheets
+            ],
+            "fill_date": fill_date,
+            "late": late,
+        })
+    sent = {f["unit"] for f in files if f["unit"]}
+    missing = [u.name for u in config.units if u.kind != "部门" and u.name not in sent]
+    counts = findings["rule"].value_counts().sort_index()
+    unknown = raw.unknown_headers
+    return {
+        "quarter": quarter,
+        "files": files,
+        "totals": {
+            "files": len(files),
+            "files_failed": sum(f["status"] == "failed" for f in files),
+            "rows_read": sum(f["rows_read"] for f in files),
+            "rows_accepted": sum(f["rows_accepted"] for f in files),
+            "rows_rejected": sum(f["rows_rejected"] for f in files),
+        },
+        "issue_counts": {str(k): int(v) for k, v in counts.items()},
+        "rates": [
+            {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            for row in rates[["unit", "category", "base", "appointed", "qualified", "rate",
+                              "target_due", "target_pace", "gap_due", "gap_pace",
+                              "dimension"]].to_dict("records")
+        ],
+        "profile": config.profile,
+        "deadline": deadline.isoformat(),
+        "missing_units": missing,
+        "late_files": [f["file"] for f in files if f["late"]],
+        "unknown_headers": unknown.drop(columns=["col"]).to_dict("records"),
+        "base_enterprises": int(len(base)),
+        "roster_size": int(len(roster)),
+        "changes": {str(k): int(v) for k, v in changes["change"].value_counts().items()},
+        "severity_counts": {
+            str(k): int(v) for k, v in findings["severity"].value_counts().items()
+        },
+    }
+
+
+def _check_invariants(summary: dict, records: pd.DataFrame, roster: pd.DataFrame) -> None:
+    """Reconciliation: every row read is accepted or rejected, per file and in total; every
+    accepted row's enterprise is on the roster or was ended by a 离任 row."""
+    problems = []
+    for f in summary["files"]:
+        if f["rows_read"] != f["rows_accepted"] + f["rows_rejected"]:
+            problems.append(f"{f['file']}: 读取 {f['rows_read']} ≠ 接收 + 退回")
+    t = summary["totals"]
+    if t["rows_read"] != t["rows_accepted"] + t["rows_rejected"]:
+        problems.append("合计：读取 ≠ 接收 + 退回")
+    if t["rows_read"] != len(records):
+        problems.append(f"合计读取 {t['rows_read']} ≠ 记录数 {len(records)}")
+    accepted = records[~records["rejected"] & records["tenure_status"].ne("离任")]
+    missing = set(accepted["ent_key"].dropna()) - set(roster["ent_key"])
+    if missing:
+        problems.append(f"{len(missing)} 家企业的有效记录未进入花名册")
+    if problems:
+        raise InvariantError("对账失败：" + "；".join(problems))
+
+
+def _write_reports(config, quarter, out, raw, base, base_status, roster, changes, findings,
+                   rates, previous_rates, trend, summary, folder, file_dates) -> None:
+    from pipeline.reports import build
+
+    build.write_quarter_reports(
+        config=config, quarter=quarter, out=out, raw=raw, base=base, base_status=base_status,
+        roster=roster, changes=changes, findings=findings, rates=rates,
+        previous_rates=previous_rates, trend=trend, summary=summary, folder=folder,
+    )
