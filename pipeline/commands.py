@@ -92,11 +92,11 @@ def print_findings(console, result: CheckResult) -> None:
     table = Table(title=f"发现 {len(found)} 个问题", title_justify="left")
     for col in ("严重程度", "文件", "行", "列", "问题说明"):
         table.add_column(col)
-    for row in found.head(200).itertuples():
+    for row in found.head(200).to_dict("records"):
         table.add_row(
-            SEVERITY_LABELS.get(row.severity, row.severity), str(row._file),
-            "" if pd.isna(row._row) else str(int(row._row)),
-            "" if pd.isna(row.column) else str(row.column), str(row.message),
+            SEVERITY_LABELS.get(row["severity"], row["severity"]), str(row["_file"]),
+            "" if pd.isna(row["_row"]) else str(int(row["_row"])),
+            "" if pd.isna(row["column"]) else str(row["column"]), str(row["message"]),
         )
     console.print(table)
     if len(found) > 200:
