@@ -473,10 +473,6 @@ _EDUCATION_WORDS: dict[str, int] = {
     "博士": 7,
     "博士研究生": 7,
 }
-# Longest spellings first, so that 大学专科 is not read as 大学 and 博士研究生 not as 研究生.
-_EDUCATION_RE = re.compile(
-    "|".join(sorted(map(re.escape, _EDUCATION_WORDS), key=len, reverse=True))
-)
 # GB/T 4658 学历代码 (10 研究生, 20 本科, 30 专科, 40 中专, 60 高中, 70 初中 and their 毕业 codes).
 _EDUCATION_CODES = {
     10: 6, 11: 6, 12: 6, 13: 6, 14: 6, 20: 5, 21: 5, 30: 4, 31: 4, 40: 3, 41: 3,
@@ -484,6 +480,17 @@ _EDUCATION_CODES = {
 }  # fmt: skip
 # 在读: studying for that level; 肄业: left without the certificate. Either way not attained.
 _NOT_ATTAINED = ("在读", "肄业")
+
+
+# Words around a level that do not change it: how it was studied (函授本科, 在职研究生) and
+# how it is written (本科毕业, 大专及以上, 本科学历). Anything else left over is unknown: a
+# substring match would read 社会大学 as 本科.
+_EDU_PREFIX = re.compile(
+    r"^(?:非?全日制|(?:网络|成人|继续|远程|开放)教育|高等教育自学考试|自学考试|电大|夜大|函授|"
+    r"自考|成人|成教|网络|网教|远程|业余|在职|开放|在读)+"
+)
+_EDU_SUFFIX = re.compile(r"(?:毕业|学历|学位|文化|程度|及以上|以上|在读|肄业|结业)+$")
+_EDU_SPLIT = re.compile(r"[/、,，;；+()（）\[\]【】]")
 
 
 @lru_cache(maxsize=4096)
@@ -494,7 +501,14 @@ def _education_one(text: str) -> tuple[int, bool]:
         return _EDUCATION_CODES.get(int(t), 0), False
     if "以下" in t:  # 初中以下 / 高中以下: an upper bound, not a level
         return 0, False
-    levels = [_EDUCATION_WORDS[w] for w in _EDUCATION_RE.findall(t)]
+    levels = []
+    for part in filter(None, _EDU_SPLIT.split(t)):
+        word = _EDU_SUFFIX.sub("", _EDU_PREFIX.sub("", part))
+        if not word:  # a bracketed 在读 / 毕业 on its own
+            continue
+        if word not in _EDUCATION_WORDS:
+            return 0, False
+        levels.append(_EDUCATION_WORDS[word])
     if not levels:
         return 0, False
     return max(levels), any(w in t for w in _NOT_ATTAINED)

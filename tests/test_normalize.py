@@ -295,6 +295,10 @@ def test_parse_dates_dtypes():
         ("自考本科", 5, False),
         ("成人大专", 4, False),
         ("网络教育本科", 5, False),
+        ("社会大学", None, False),  # not a level: no substring guess
+        ("党校研究生", None, False),
+        ("高中（职高）", 2, False),
+        ("本科（学士）", 5, False),
         ("业余大专", 4, False),
         ("全日制本科", 5, False),
         (" 本 科 ", 5, False),
