@@ -47,8 +47,9 @@ CHANGE_COLUMNS = [
     "fill_date",
     "days_to_register",
 ]
-# Fields that tell whether two rows describe the same appointment.
-_SIGNATURE = ["cqo_name", "id_number", "education_level", "quality_years_value", "mobile",
+# Fields that tell whether two rows describe the same appointment. Contact details are left
+# out: a department's list with a 手机 column and a township's with only 联系方式 still agree.
+_SIGNATURE = ["cqo_name", "id_number", "education_level", "quality_years_value",
               "tenure_status"]
 
 
@@ -213,7 +214,10 @@ def _pick_winners(accepted: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
     differ, else the township's (or park's) row; identical copies merge silently."""
     if accepted.empty:
         return accepted, accepted.index
-    sig = accepted[_SIGNATURE].astype("str").fillna("").agg("\x1f".join, axis=1)
+    same = accepted[_SIGNATURE].assign(
+        tenure_status=accepted["tenure_status"].fillna("在任")  # empty means 在任
+    )
+    sig = same.astype("str").fillna("").agg("\x1f".join, axis=1)
     n_sigs = sig.groupby(accepted["ent_key"]).transform("nunique")
     conflict = accepted.index[n_sigs > 1]
     all_dated = accepted["appointment_date_parsed"].notna().groupby(accepted["ent_key"]).transform("all")
