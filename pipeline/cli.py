@@ -124,9 +124,10 @@ def _cmd_run(config, args) -> int:
             print(f"运行失败：{exc}", file=sys.stderr)
             return EXIT_FAIL
 
-    table = Table(title="首席质量官季度处理结果", title_justify="left")
-    for col in ("季度", "文件", "失败", "读取行", "接收", "退回", "问题", "规上合格率", "中小微合格率", ""):
-        table.add_column(col, justify="right" if col not in ("季度", "") else "left")
+    table = Table(title="首席质量官季度处理结果（规上、中小微为合格聘任率）", title_justify="left")
+    for col in ("季度", "文件", "失败", "读取", "接收", "退回", "问题", "规上", "中小微", "状态"):
+        table.add_column(col, justify="right" if col not in ("季度", "状态") else "left",
+                         no_wrap=True)
     for res in results:
         s = res.summary
         t = s.get("totals", {})
@@ -140,14 +141,23 @@ def _cmd_run(config, args) -> int:
             res.quarter, str(t.get("files", "")), str(t.get("files_failed", "")),
             str(t.get("rows_read", "")), str(t.get("rows_accepted", "")),
             str(t.get("rows_rejected", "")), str(sum(s.get("issue_counts", {}).values())),
-            pct("规上"), pct("重点行业中小微"), "未变化，跳过" if res.skipped else "已处理",
+            pct("规上"), pct("重点行业中小微"), "未变，跳过" if res.skipped else "已处理",
         )
     console.print(table)
     for res in results:
-        if not res.skipped:
-            for f in res.summary["files"]:
-                if f["status"] == "failed":
-                    console.print(f"[red]读取失败[/red] {res.quarter}/{f['file']}：{f['error']}")
+        if res.skipped:
+            continue
+        s = res.summary
+        for f in s["files"]:
+            if f["status"] == "failed":
+                console.print(f"[red]读取失败[/red] {res.quarter}/{f['file']}：{f['error']}")
+        if s.get("unknown_headers"):
+            names = "、".join(sorted({h["header"] for h in s["unknown_headers"]}))
+            console.print(f"{res.quarter} 未识别的表头（已列入问题清单）：{names}")
+        if s.get("missing_units"):
+            console.print(f"{res.quarter} 未报送：{'、'.join(s['missing_units'])}")
+        if s.get("late_files"):
+            console.print(f"{res.quarter} 逾期报送：{'、'.join(s['late_files'])}")
     if results:
         console.print(f"报告已写入：{results[-1].output_dir}")
     return EXIT_OK
