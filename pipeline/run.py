@@ -129,11 +129,7 @@ def run(config: Config, quarter: str | None = None, progress: Progress | None = 
                 digest = input_digest(config, q)
                 summary_path = config.output_dir / q / SUMMARY_NAME
                 fresh = stored.get(q) == digest and summary_path.is_file()
-                if fresh and not dirty and (quarter is None or q != quarter):
-                    results.append(QuarterResult(q, store.summary(q) or {},
-                                                 config.output_dir / q, skipped=True))
-                    continue
-                if fresh and not dirty and q == quarter:
+                if fresh and not dirty:
                     results.append(QuarterResult(q, store.summary(q) or {},
                                                  config.output_dir / q, skipped=True))
                     continue
@@ -309,8 +305,8 @@ def _submissions_frame(summary: dict) -> pd.DataFrame:
 
 
 def _record_appointments(tx, changes: pd.DataFrame, roster: pd.DataFrame, quarter: str) -> None:
-    ended = changes.loc[changes["change"].isin(["变更", "离任"]), "ent_key"].tolist()
-    tx.end_appointments(ended, "离任" if False else "变更/离任")
+    for kind in ("变更", "离任"):
+        tx.end_appointments(changes.loc[changes["change"] == kind, "ent_key"].tolist(), kind)
     started = changes.loc[changes["change"].isin(["新增", "变更"]), "ent_key"]
     current = roster[roster["ent_key"].isin(started)]
     tx.start_appointments(current.assign(source=current["source"]))

@@ -166,7 +166,8 @@ def finish_findings(
 def file_findings(raw) -> pd.DataFrame:
     """File-level findings of an ingest result (`pipeline.ingest.IngestResult`):
     file_unreadable (a failed file), header_not_found (a sheet with content but no header:
-    an error when no sheet of the file was read, else a warning), unknown_header."""
+    an error when no sheet of the file was read, else a warning), unknown_header,
+    hidden_sheet_read (a hidden sheet's rows were read: say so, they may be stale)."""
     rows: list[dict] = []
     for report in getattr(raw, "files", []):
         if report.status == "failed":
@@ -176,6 +177,11 @@ def file_findings(raw) -> pd.DataFrame:
             continue
         read_any = any(s.header_row is not None for s in report.sheets)
         for sheet in report.sheets:
+            if sheet.hidden and sheet.rows_read:
+                rows.append(
+                    _file_row("hidden_sheet_read", report.file, report.unit, sheet=sheet.sheet,
+                              value=sheet.sheet, rows=str(sheet.rows_read))
+                )
             if sheet.skipped == "未找到表头":
                 check = "header_not_found:extra_sheet" if read_any else "header_not_found"
                 rows.append(
@@ -212,12 +218,13 @@ def _file_row(
     value: str | None = None,
     column: str | None = None,
     col: int | None = None,
+    **params: str,
 ) -> dict:
     return {
         "rule": split_code(check)[0],
         "severity": severity_of(check),
         "field": None,
-        "message": render(check, value),
+        "message": render(check, value, **params),
         "value": value,
         "record": -1,
         "_file": file,

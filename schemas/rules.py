@@ -74,6 +74,14 @@ _RULES: tuple[Rule, ...] = (
         scope="file",
         stage="ingest",
     ),
+    Rule(
+        "hidden_sheet_read",
+        "warning",
+        "隐藏工作表已读取",
+        "隐藏工作表「{value}」中的 {rows} 行已一并读取：如是过期数据，请删除该工作表后重新报送。",
+        scope="file",
+        stage="ingest",
+    ),
     # -- required and unit --------------------------------------------------------------------
     Rule(
         "required",

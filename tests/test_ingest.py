@@ -244,3 +244,26 @@ def test_base_list(tmp_path, config):
     assert base["township"].tolist() == ["天城镇", "高枧乡"]
     assert base["credit_code"].iloc[0] == "91421223MA4901234X"
     assert base["name_key"].iloc[1] == "崇阳县乙竹业有限公司"
+
+
+def test_hidden_sheet_rows_are_read_and_reported(tmp_path, config):
+    from pipeline.validate import file_findings
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["企业名称", "首席质量官姓名", "身份证号", "学历"])
+    ws.append(["甲公司", "张三", ID_A, "本科"])
+    old = wb.create_sheet("2025年四季度")
+    old.sheet_state = "hidden"
+    old.append(["企业名称", "首席质量官姓名", "身份证号", "学历"])
+    old.append(["乙公司", "李四", ID_B, "本科"])
+    old.append(["丙公司", "王五", ID_B, "本科"])
+    wb.save(tmp_path / "青山镇.xlsx")
+    result = read_quarter(tmp_path, config)
+    assert len(result.records) == 3
+    found = file_findings(result)
+    hidden = found[found["rule"] == "hidden_sheet_read"]
+    assert hidden[["_file", "_sheet", "severity"]].values.tolist() == [
+        ["青山镇.xlsx", "2025年四季度", "warning"]
+    ]
+    assert "2 行" in hidden["message"].iloc[0]

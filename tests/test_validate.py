@@ -655,7 +655,8 @@ def test_finish_findings_of_the_roster_stage():
 
 
 def test_file_findings_and_concat():
-    sheet = SimpleNamespace
+    from pipeline.ingest import SheetReport as sheet
+
     raw = SimpleNamespace(
         files=[
             SimpleNamespace(
