@@ -71,7 +71,8 @@ def write_quarter_reports(*, config, quarter, out: Path, raw, base, base_status,
 
     charts.setup_fonts(config.fonts)
     figs = charts.build_charts(rates, trend, quarter)
-    chart_paths = charts.save_figures(figs, out / "charts")
+    saved = charts.save_figures(figs, out / "charts")
+    chart_paths = {_chart_key(name): path for name, path in saved.items()}
 
     q_end = targets.quarter_end(quarter)
     ctx = ReportContext(
@@ -106,6 +107,14 @@ def write_quarter_reports(*, config, quarter, out: Path, raw, base, base_status,
             feedback_dir, findings, sources, raw.header_rows()).items()}
     )
     return written
+
+
+def _chart_key(stem: str) -> str:
+    """File stems (聘任率_规上, 差距_规上, 聘任率趋势) to the report's keys (rate_规上, ...)."""
+    if stem == "聘任率趋势":
+        return "trend"
+    kind, _, category = stem.partition("_")
+    return {"聘任率": "rate", "差距": "gap"}.get(kind, kind) + "_" + category
 
 
 def _clear_stale(folder: Path) -> None:
