@@ -286,6 +286,14 @@ _RULES: tuple[Rule, ...] = (
         "warning",
         "一人登记在多家企业",
         "身份证号「{value}」的首席质量官本季度登记在{count}家企业：请核实其实际任职的企业。",
+        variants={
+            # Found against the roster: the other enterprise registered the person earlier.
+            "roster": (
+                "warning",
+                "身份证号「{value}」的首席质量官已是花名册中「{others}」的首席质量官：请核实其实际"
+                "任职的企业；已从原企业离任的，请原企业所在单位报送离任。",
+            ),
+        },
     ),
     # -- roster stage --------------------------------------------------------------------------
     Rule(

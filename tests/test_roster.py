@@ -212,3 +212,16 @@ def test_second_run_on_same_output_is_refused_while_locked(tmp_path):
     with FileLock(str(config.output_dir / ".cqo.lock")), pytest.raises(RunError, match="正在"):
         run(config)
     shutil.rmtree(config.output_dir)
+
+
+def test_cqo_still_registered_at_another_enterprise_is_warned(tmp_path):
+    config = county(tmp_path)
+    write_xlsx(config.input_dir / "2026Q1" / "天城镇.xlsx", [cqo_row(0, "张伟", P1)])
+    write_xlsx(config.input_dir / "2026Q2" / "天城镇.xlsx", [cqo_row(1, "张伟", P1)])
+    run(config)
+    found = _findings(config, "2026Q2")
+    hit = found[found["rule"] == "cqo_multiple_enterprises"]
+    assert hit[["_row", "severity"]].values.tolist() == [[2, "warning"]]
+    assert BASE[0][0] in hit["message"].iloc[0]
+    assert P1 not in hit["message"].iloc[0]  # masked
+    assert _findings(config, "2026Q1").query("rule == 'cqo_multiple_enterprises'").empty
