@@ -96,7 +96,10 @@ def match_base_list(records: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
             hit = process.extractOne(name, choices, scorer=fuzz.ratio, score_cutoff=80)
             if hit is not None:
                 best[name] = base["enterprise_name"].iloc[hit[2]]
-        out.loc[unmatched, "suggestion"] = records.loc[unmatched, "name_key"].map(best)
+        # astype: with no near miss at all, map() gives float64 NaN, which a str column refuses
+        out.loc[unmatched, "suggestion"] = (
+            records.loc[unmatched, "name_key"].map(best).astype("str")
+        )
     return out
 
 
@@ -203,10 +206,25 @@ def build_roster(
     roster = roster.reindex(columns=ROSTER_COLUMNS)
     roster = roster.sort_values(["_unit", "enterprise_name"], kind="stable").reset_index(drop=True)
 
+    findings.append(_held_elsewhere(staying, untouched))
     changes = _changes(staying, was, is_new, is_change, days, left, prev)
     raw = pd.concat(findings, ignore_index=True) if findings else _raw_findings(recs.iloc[:0], "", "", recs["enterprise_name"].iloc[:0])
     recs["winner"] = recs.index.isin(winners.index)
     return RosterResult(roster=roster, changes=changes, findings=raw, records=recs)
+
+
+def _held_elsewhere(staying: pd.DataFrame, untouched: pd.DataFrame) -> pd.DataFrame:
+    """cqo_multiple_enterprises against the roster: this quarter's CQO is still the current
+    CQO of another enterprise registered in an earlier quarter (the validator only sees the
+    quarter's own rows)."""
+    ids = untouched["id_number"].dropna()
+    held = untouched.loc[ids.index].groupby("id_number")["enterprise_name"].agg("、".join)
+    hit = staying["id_number"].isin(held.index)
+    rows = staying[hit]
+    return _raw_findings(
+        rows, "cqo_multiple_enterprises:roster", "id_number", rows["id_number"],
+        others=rows["id_number"].map(held),
+    )
 
 
 def _pick_winners(accepted: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
