@@ -267,3 +267,18 @@ def test_hidden_sheet_rows_are_read_and_reported(tmp_path, config):
         ["青山镇.xlsx", "2025年四季度", "warning"]
     ]
     assert "2 行" in hidden["message"].iloc[0]
+
+
+def test_ods_with_title_row(tmp_path, config):
+    pytest.importorskip("odf")
+    frame = pd.DataFrame(
+        [["企业名称", "首席质量官姓名", "身份证号", "学历", "质量工作年限"],
+         ["庚公司", "周八", ID_A, "大专", "3年"]]
+    )
+    title = pd.DataFrame([["崇阳县企业首席质量官登记汇总表", None, None, None, None]])
+    with pd.ExcelWriter(tmp_path / "港口乡.ods", engine="odf") as writer:
+        pd.concat([title, frame]).to_excel(writer, header=False, index=False)
+    result = read_quarter(tmp_path, config)
+    rec = result.records.iloc[0]
+    assert (rec["enterprise_name"], rec["_row"], rec["_unit"]) == ("庚公司", 3, "港口乡")
+    assert result.files[0].status == "ok"
