@@ -95,8 +95,12 @@ def _cmd_run(config, args) -> int:
         config = config.with_paths(args.input, args.output)
     console = _console()
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[current]}"), console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=console,
+        transient=True,
     ) as bar:
         task = {"id": None}
 
@@ -113,8 +117,9 @@ def _cmd_run(config, args) -> int:
                 bar.update(task["id"], current=text)
 
         try:
-            results = runner.run(config, args.quarter, runner.Progress(start, done, stage),
-                                 force=args.force)
+            results = runner.run(
+                config, args.quarter, runner.Progress(start, done, stage), force=args.force
+            )
         except (runner.RunError, ValueError) as exc:
             bar.stop()
             print(f"无法运行：{exc}", file=sys.stderr)
@@ -126,8 +131,9 @@ def _cmd_run(config, args) -> int:
 
     table = Table(title="首席质量官季度处理结果（规上、中小微为合格聘任率）", title_justify="left")
     for col in ("季度", "文件", "失败", "读取", "接收", "退回", "问题", "规上", "中小微", "状态"):
-        table.add_column(col, justify="right" if col not in ("季度", "状态") else "left",
-                         no_wrap=True)
+        table.add_column(
+            col, justify="right" if col not in ("季度", "状态") else "left", no_wrap=True
+        )
     for res in results:
         s = res.summary
         t = s.get("totals", {})
@@ -138,10 +144,16 @@ def _cmd_run(config, args) -> int:
             return f"{r['rate']:.1%}" if r and r["base"] else "-"
 
         table.add_row(
-            res.quarter, str(t.get("files", "")), str(t.get("files_failed", "")),
-            str(t.get("rows_read", "")), str(t.get("rows_accepted", "")),
-            str(t.get("rows_rejected", "")), str(sum(s.get("issue_counts", {}).values())),
-            pct("规上"), pct("重点行业中小微"), "未变，跳过" if res.skipped else "已处理",
+            res.quarter,
+            str(t.get("files", "")),
+            str(t.get("files_failed", "")),
+            str(t.get("rows_read", "")),
+            str(t.get("rows_accepted", "")),
+            str(t.get("rows_rejected", "")),
+            str(sum(s.get("issue_counts", {}).values())),
+            pct("规上"),
+            pct("重点行业中小微"),
+            "未变，跳过" if res.skipped else "已处理",
         )
     console.print(table)
     for res in results:

@@ -94,9 +94,11 @@ def print_findings(console, result: CheckResult) -> None:
         table.add_column(col)
     for row in found.head(200).to_dict("records"):
         table.add_row(
-            SEVERITY_LABELS.get(row["severity"], row["severity"]), str(row["_file"]),
+            SEVERITY_LABELS.get(row["severity"], row["severity"]),
+            str(row["_file"]),
             "" if pd.isna(row["_row"]) else str(int(row["_row"])),
-            "" if pd.isna(row["column"]) else str(row["column"]), str(row["message"]),
+            "" if pd.isna(row["column"]) else str(row["column"]),
+            str(row["message"]),
         )
     console.print(table)
     if len(found) > 200:
@@ -105,8 +107,9 @@ def print_findings(console, result: CheckResult) -> None:
         console.print(f"退回修改表（{unit}）：{path}")
 
 
-def write_unit_templates(config: Config, out: Path, units: list[str] | None,
-                         quarter: str | None) -> dict[str, Path]:
+def write_unit_templates(
+    config: Config, out: Path, units: list[str] | None, quarter: str | None
+) -> dict[str, Path]:
     """`cqo template`: one pre-filled blank workbook per unit."""
     from pipeline.reports.templates import write_templates
     from pipeline.run import base_list_path
@@ -125,13 +128,20 @@ def write_unit_templates(config: Config, out: Path, units: list[str] | None,
             raise ValueError(f"未配置的单位：{'、'.join(unknown)}")
         chosen = [u for u in config.units if u.name in units]
     return write_templates(
-        out, base, chosen, config.profile, quarter, rules=config.rules,
-        deadline_days=config.submission_deadline_days, county=config.county,
+        out,
+        base,
+        chosen,
+        config.profile,
+        quarter,
+        rules=config.rules,
+        deadline_days=config.submission_deadline_days,
+        county=config.county,
     )
 
 
-def roster_lookup(console, config: Config, enterprise: str | None, unit: str | None,
-                  quarter: str | None) -> bool:
+def roster_lookup(
+    console, config: Config, enterprise: str | None, unit: str | None, quarter: str | None
+) -> bool:
     """`cqo roster`: an enterprise's CQO history, or a unit's roster of one quarter."""
     from rich.table import Table
 
@@ -160,14 +170,24 @@ def roster_lookup(console, config: Config, enterprise: str | None, unit: str | N
                 console.print(
                     f"[bold]{row.enterprise_name}[/bold]（{row.credit_code or '无信用代码'}）"
                     f"：{q} 首席质量官 {row.cqo_name}，资格状态 {row.status}"
-                    + (f"，问题：{row.problems}" if isinstance(row.problems, str) and row.problems else "")
+                    + (
+                        f"，问题：{row.problems}"
+                        if isinstance(row.problems, str) and row.problems
+                        else ""
+                    )
                 )
             table = Table(title="聘任历史", title_justify="left")
             for col in ("企业", "首席质量官", "资格状态", "起始季度", "结束季度", "来源"):
                 table.add_column(col)
             for h in history.itertuples():
-                table.add_row(str(h.enterprise_name), str(h.cqo_name), str(h.status),
-                              str(h.from_quarter), str(h.to_quarter or "在任"), str(h.source))
+                table.add_row(
+                    str(h.enterprise_name),
+                    str(h.cqo_name),
+                    str(h.status),
+                    str(h.from_quarter),
+                    str(h.to_quarter or "在任"),
+                    str(h.source),
+                )
             console.print(table)
             return True
         part = roster[(roster["_unit"] == unit) | (roster["township"] == unit)]
@@ -178,7 +198,13 @@ def roster_lookup(console, config: Config, enterprise: str | None, unit: str | N
         for col in ("企业名称", "首席质量官", "学历", "年限", "资格状态", "登记季度"):
             table.add_column(col)
         for row in part.itertuples():
-            table.add_row(str(row.enterprise_name), str(row.cqo_name), str(row.education),
-                          str(row.quality_years), str(row.status), str(row.registered_quarter))
+            table.add_row(
+                str(row.enterprise_name),
+                str(row.cqo_name),
+                str(row.education),
+                str(row.quality_years),
+                str(row.status),
+                str(row.registered_quarter),
+            )
         console.print(table)
         return True

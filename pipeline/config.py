@@ -161,9 +161,7 @@ class Config(_Strict):
                 return u.kind
         return None
 
-    def with_paths(
-        self, input: Path | None = None, output: Path | None = None
-    ) -> Config:
+    def with_paths(self, input: Path | None = None, output: Path | None = None) -> Config:
         """A copy with the input and/or output directory replaced (CLI options)."""
         paths = self.paths.model_copy(
             update={

@@ -56,7 +56,9 @@ class Store:
             self.conn.execute("PRAGMA synchronous=NORMAL")
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"数据库 {self.path} 已损坏（{exc}）；删除后重新运行 cqo run 即可重建") from exc
+            raise StoreError(
+                f"数据库 {self.path} 已损坏（{exc}）；删除后重新运行 cqo run 即可重建"
+            ) from exc
         if new:
             with contextlib.suppress(OSError):
                 os.chmod(self.path, 0o600)  # personal data: owner only

@@ -55,8 +55,14 @@ def test_run_writes_every_output_and_prints_a_summary(project, capsys):
     out = capsys.readouterr().out
     assert "2026Q1" in out and "读取失败" in out and "沙坪镇.xlsx" in out
     q = project / "output" / "2026Q1"
-    for name in ("run_summary.json", "花名册.xlsx", "目标差距报告.xlsx", "督查报告.docx",
-                 "问题清单.xlsx", "退回修改/沙坪镇.xlsx"):
+    for name in (
+        "run_summary.json",
+        "花名册.xlsx",
+        "目标差距报告.xlsx",
+        "督查报告.docx",
+        "问题清单.xlsx",
+        "退回修改/沙坪镇.xlsx",
+    ):
         assert (q / name).is_file(), name
     assert sorted(p.name for p in (q / "charts").glob("*.png"))
 
@@ -82,14 +88,24 @@ def test_template_round_trip_has_no_findings(project, tmp_path, capsys):
     path = next((tmp_path / "t").glob("天城镇*.xlsx"))
     wb = openpyxl.load_workbook(path)
     ws = wb["报送表"]
-    header_row = next(r for r in range(1, 10) if ws.cell(r, 2).value
-                      and "企业名称" in str(ws.cell(r, 2).value))
+    header_row = next(
+        r for r in range(1, 10) if ws.cell(r, 2).value and "企业名称" in str(ws.cell(r, 2).value)
+    )
     headers = {str(c.value).lstrip("*"): c.column for c in ws[header_row] if c.value}
-    row = next(r for r in range(header_row + 1, header_row + 5)
-               if ws.cell(r, headers["企业名称"]).value == BASE[0][0])
-    for label, value in {"首席质量官姓名": "张伟", "身份证号": P1, "性别": "男",
-                         "出生日期": "1990-01-01", "学历": "本科", "质量工作年限": "5",
-                         "手机": "13812345678"}.items():
+    row = next(
+        r
+        for r in range(header_row + 1, header_row + 5)
+        if ws.cell(r, headers["企业名称"]).value == BASE[0][0]
+    )
+    for label, value in {
+        "首席质量官姓名": "张伟",
+        "身份证号": P1,
+        "性别": "男",
+        "出生日期": "1990-01-01",
+        "学历": "本科",
+        "质量工作年限": "5",
+        "手机": "13812345678",
+    }.items():
         ws.cell(row, headers[label]).value = value
     wb.save(path)
     capsys.readouterr()
@@ -118,12 +134,18 @@ def test_installed_command_smoke(project):
         pytest.skip("cqo is not installed in this environment")
     done = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "validate" in done.stdout
-    done = subprocess.run([exe, "-c", str(project / "nope.yaml"), "run"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [exe, "-c", str(project / "nope.yaml"), "run"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2 and "找不到配置文件" in done.stderr
 
 
 def test_module_entry_point():
-    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "--help"], capture_output=True,
-                          text=True, timeout=60, cwd=Path(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(ROOT),
+    )
     assert done.returncode == 0 and "template" in done.stdout

@@ -37,10 +37,23 @@ def _xlsx_title_and_notes(path: Path) -> None:
     ws = wb.add_worksheet("汇总表")
     ws.merge_range("A1:F1", "崇阳县企业首席质量官登记汇总表")
     ws.write("A2", "填报单位：天城镇（盖章）    填报日期：2026年4月8日")
-    ws.write_row("A3", ["序号", "*企业名称", "统一社会信用代码", "首席质量官姓名", "身份证号码",
-                        "文化程度", "从事质量工作\n年限（年）", "手机号码"])
-    ws.write_row("A4", [1, "崇阳县天城机械有限公司", "91421223MA4901234X", "张伟", ID_A,
-                        "本科", 5, "13812345678"])
+    ws.write_row(
+        "A3",
+        [
+            "序号",
+            "*企业名称",
+            "统一社会信用代码",
+            "首席质量官姓名",
+            "身份证号码",
+            "文化程度",
+            "从事质量工作\n年限（年）",
+            "手机号码",
+        ],
+    )
+    ws.write_row(
+        "A4",
+        [1, "崇阳县天城机械有限公司", "91421223MA4901234X", "张伟", ID_A, "本科", 5, "13812345678"],
+    )
     ws.write_row("A5", [2, "崇阳县天城纺织有限公司", "", "李娜", ID_B, "大专", "五年", ""])
     ws.write("A6", "")
     ws.write("A7", "填表人：王五    审核人：赵六    联系电话：0715-3012345")
@@ -79,8 +92,22 @@ def test_two_row_merged_header(tmp_path, config):
     ws.merge_range("I1:J1", "单位负责人")
     ws.write_row("I2", ["姓名", "手机"])
     ws.merge_range("K1:K2", "备注")
-    ws.write_row("A3", [1, "崇阳县沙坪茶业有限公司", "", "陈静", ID_A, "大专", "3年6个月",
-                        "13912345678", "刘强", "13700000000", "无"])
+    ws.write_row(
+        "A3",
+        [
+            1,
+            "崇阳县沙坪茶业有限公司",
+            "",
+            "陈静",
+            ID_A,
+            "大专",
+            "3年6个月",
+            "13912345678",
+            "刘强",
+            "13700000000",
+            "无",
+        ],
+    )
     wb.close()
     result = read_quarter(tmp_path, config)
     rec = result.records.iloc[0]
@@ -101,9 +128,12 @@ def test_two_row_merged_header(tmp_path, config):
 def test_id_typed_as_number_stays_detectable(tmp_path, config):
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["企业名称", "首席质量官姓名", "身份证号", "学历", "质量工作年限", "手机", "任命日期"])
-    ws.append(["甲公司", "张三", 421223199001011236, "本科", 5, 13812345678,
-               dt.datetime(2022, 2, 22)])
+    ws.append(
+        ["企业名称", "首席质量官姓名", "身份证号", "学历", "质量工作年限", "手机", "任命日期"]
+    )
+    ws.append(
+        ["甲公司", "张三", 421223199001011236, "本科", 5, 13812345678, dt.datetime(2022, 2, 22)]
+    )
     wb.save(tmp_path / "石城镇.xlsx")
     rec = _records(tmp_path, config).iloc[0]
     assert isinstance(rec["id_number"], float)  # precision already lost by Excel
@@ -114,7 +144,9 @@ def test_xls_and_xls_named_xlsx(tmp_path, config):
     for name in ("桂花泉镇.xls", "白霓镇.xlsx"):  # the second is really an .xls
         book = xlwt.Workbook(encoding="utf-8")
         sheet = book.add_sheet("Sheet1")
-        for c, h in enumerate(["企业名称", "首席质量官", "身份证号码", "学历", "质量工作年限", "手机"]):
+        for c, h in enumerate(
+            ["企业名称", "首席质量官", "身份证号码", "学历", "质量工作年限", "手机"]
+        ):
             sheet.write(1, c, h)
         for c, v in enumerate(["乙公司", "李四", ID_B, "硕士", 8, "13912345678"]):
             sheet.write(2, c, v)
@@ -133,8 +165,12 @@ def test_csv_encodings_detected(tmp_path, config, encoding):
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["崇阳县企业首席质量官登记汇总表"])
-    w.writerow(["填报单位", "企业名称", "首席质量官姓名", "身份证号", "学历", "质量工作年限", "联系电话"])
-    w.writerow(["高视乡", "崇阳县高枧竹业有限公司", "周芳", ID_A, "专科", "10年以上", "0715-3012345"])
+    w.writerow(
+        ["填报单位", "企业名称", "首席质量官姓名", "身份证号", "学历", "质量工作年限", "联系电话"]
+    )
+    w.writerow(
+        ["高视乡", "崇阳县高枧竹业有限公司", "周芳", ID_A, "专科", "10年以上", "0715-3012345"]
+    )
     (tmp_path / "报送.csv").write_bytes(buf.getvalue().encode(encoding))
     rec = _records(tmp_path, config).iloc[0]
     assert rec["enterprise_name"] == "崇阳县高枧竹业有限公司"
@@ -234,10 +270,23 @@ def test_base_list(tmp_path, config):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["企业名录（2026年）"])
-    ws.append(["企业名称", "统一社会信用代码", "所属乡镇", "所属行业", "企业类别", "主管部门", "企业规模"])
-    ws.append(["崇阳县甲机械有限公司", "91421223ma4901234x", "天城镇", "制造业", "规模以上工业企业",
-               "县经信局", "中型"])
-    ws.append(["崇阳县乙竹业有限责任公司", None, "高视乡", "制造业", "重点行业中小微", "县经信局", "小微"])
+    ws.append(
+        ["企业名称", "统一社会信用代码", "所属乡镇", "所属行业", "企业类别", "主管部门", "企业规模"]
+    )
+    ws.append(
+        [
+            "崇阳县甲机械有限公司",
+            "91421223ma4901234x",
+            "天城镇",
+            "制造业",
+            "规模以上工业企业",
+            "县经信局",
+            "中型",
+        ]
+    )
+    ws.append(
+        ["崇阳县乙竹业有限责任公司", None, "高视乡", "制造业", "重点行业中小微", "县经信局", "小微"]
+    )
     wb.save(tmp_path / "企业名录.xlsx")
     base = read_base_list(tmp_path / "企业名录.xlsx", config)
     assert base["category"].tolist() == ["规上", "重点行业中小微"]
@@ -272,8 +321,10 @@ def test_hidden_sheet_rows_are_read_and_reported(tmp_path, config):
 def test_ods_with_title_row(tmp_path, config):
     pytest.importorskip("odf")
     frame = pd.DataFrame(
-        [["企业名称", "首席质量官姓名", "身份证号", "学历", "质量工作年限"],
-         ["庚公司", "周八", ID_A, "大专", "3年"]]
+        [
+            ["企业名称", "首席质量官姓名", "身份证号", "学历", "质量工作年限"],
+            ["庚公司", "周八", ID_A, "大专", "3年"],
+        ]
     )
     title = pd.DataFrame([["崇阳县企业首席质量官登记汇总表", None, None, None, None]])
     with pd.ExcelWriter(tmp_path / "港口乡.ods", engine="odf") as writer:

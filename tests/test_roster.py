@@ -39,18 +39,27 @@ def _summary(config, quarter):
 def test_change_late_registration_rejected_row_and_leaving(tmp_path):
     config = county(tmp_path)
     q = config.input_dir
-    write_xlsx(q / "2026Q1" / "天城镇.xlsx", [
-        cqo_row(0, "张伟", P1, 任命日期=day("2025-01-05")),
-        cqo_row(1, "李娜", P2),
-    ])
-    write_xlsx(q / "2026Q2" / "天城镇.xlsx", [
-        # A new CQO at enterprise 0, registered 79 days after the appointment: late.
-        cqo_row(0, "陈静", P3, 任命日期=day("2026-04-01"), 填写日期=day("2026-06-19")),
-        cqo_row(1, "李娜", P2, 任职状态="离任"),
-    ])
-    write_xlsx(q / "2026Q3" / "天城镇.xlsx", [
-        cqo_row(0, "王五", "42122319900101123", 任命日期=day("2026-08-01")),  # 17 chars: error
-    ])
+    write_xlsx(
+        q / "2026Q1" / "天城镇.xlsx",
+        [
+            cqo_row(0, "张伟", P1, 任命日期=day("2025-01-05")),
+            cqo_row(1, "李娜", P2),
+        ],
+    )
+    write_xlsx(
+        q / "2026Q2" / "天城镇.xlsx",
+        [
+            # A new CQO at enterprise 0, registered 79 days after the appointment: late.
+            cqo_row(0, "陈静", P3, 任命日期=day("2026-04-01"), 填写日期=day("2026-06-19")),
+            cqo_row(1, "李娜", P2, 任职状态="离任"),
+        ],
+    )
+    write_xlsx(
+        q / "2026Q3" / "天城镇.xlsx",
+        [
+            cqo_row(0, "王五", "42122319900101123", 任命日期=day("2026-08-01")),  # 17 chars: error
+        ],
+    )
     results = run(config)
     assert [r.skipped for r in results] == [False, False, False]
 
@@ -84,14 +93,20 @@ def test_change_late_registration_rejected_row_and_leaving(tmp_path):
 def test_township_and_department_merge_and_conflict(tmp_path):
     config = county(tmp_path)
     q = config.input_dir / "2026Q1"
-    write_xlsx(q / "天城镇.xlsx", [
-        cqo_row(0, "张伟", P1),  # same as the department: merges silently
-        cqo_row(1, "李娜", P2, 任命日期=day("2025-03-01")),
-    ])
-    write_xlsx(q / "县经信局.xlsx", [
-        cqo_row(0, "张伟", P1),
-        cqo_row(1, "陈静", P3, 任命日期=day("2025-09-01")),  # later appointment wins
-    ])
+    write_xlsx(
+        q / "天城镇.xlsx",
+        [
+            cqo_row(0, "张伟", P1),  # same as the department: merges silently
+            cqo_row(1, "李娜", P2, 任命日期=day("2025-03-01")),
+        ],
+    )
+    write_xlsx(
+        q / "县经信局.xlsx",
+        [
+            cqo_row(0, "张伟", P1),
+            cqo_row(1, "陈静", P3, 任命日期=day("2025-09-01")),  # later appointment wins
+        ],
+    )
     write_xlsx(q / "沙坪镇.xlsx", [cqo_row(2, "周芳", make_id(seq=105))])
     run(config)
     roster = _roster(config, "2026Q1")
@@ -186,8 +201,9 @@ def test_kill_during_store_transaction_keeps_previous_state(tmp_path):
 
     write_xlsx(config.input_dir / "2026Q1" / "天城镇.xlsx", [cqo_row(0, "陈静", P3)])
     flag = tmp_path / "flag"
-    script = _KILL_SCRIPT.format(root=str(ROOT), flag=str(flag), inp=str(config.input_dir),
-                                 out=str(config.output_dir))
+    script = _KILL_SCRIPT.format(
+        root=str(ROOT), flag=str(flag), inp=str(config.input_dir), out=str(config.output_dir)
+    )
     child = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.time() + 120
     while not flag.exists() and time.time() < deadline and child.poll() is None:

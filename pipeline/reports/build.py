@@ -28,8 +28,17 @@ def lagging_enterprises(base_status: pd.DataFrame, roster: pd.DataFrame) -> pd.D
     lag["reason"] = reason
     lag["id_number"] = mask_id(current["id_number"].reindex(lag["ent_key"])).values
     lag["mobile"] = mask_mobile(current["mobile"].reindex(lag["ent_key"])).values
-    cols = ["enterprise_name", "credit_code", "township", "department", "category", "reason",
-            "cqo_name", "id_number", "mobile"]
+    cols = [
+        "enterprise_name",
+        "credit_code",
+        "township",
+        "department",
+        "category",
+        "reason",
+        "cqo_name",
+        "id_number",
+        "mobile",
+    ]
     return lag[cols].sort_values(["category", "township", "enterprise_name"]).reset_index(drop=True)
 
 
@@ -39,8 +48,12 @@ def issue_summary(findings: pd.DataFrame) -> pd.DataFrame:
     if findings.empty:
         return pd.DataFrame(columns=["rule", "severity", "count", "message"])
     counts = (
-        findings.groupby(["rule", "severity"]).size().rename("count").reset_index()
-        .sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
+        findings.groupby(["rule", "severity"])
+        .size()
+        .rename("count")
+        .reset_index()
+        .sort_values("count", ascending=False, kind="stable")
+        .reset_index(drop=True)
     )
     counts["message"] = counts["rule"].map(rule_label)
     return counts
@@ -49,15 +62,50 @@ def issue_summary(findings: pd.DataFrame) -> pd.DataFrame:
 def submissions_frame(summary: dict) -> pd.DataFrame:
     files = pd.DataFrame(summary["files"])
     if files.empty:
-        return pd.DataFrame(columns=["unit", "file", "status", "rows_read", "rows_accepted",
-                                     "rows_rejected", "fill_date", "late"])
+        return pd.DataFrame(
+            columns=[
+                "unit",
+                "file",
+                "status",
+                "rows_read",
+                "rows_accepted",
+                "rows_rejected",
+                "fill_date",
+                "late",
+            ]
+        )
     files["fill_date"] = pd.to_datetime(files["fill_date"], errors="coerce")
-    return files[["unit", "file", "status", "rows_read", "rows_accepted", "rows_rejected",
-                  "fill_date", "late"]]
+    return files[
+        [
+            "unit",
+            "file",
+            "status",
+            "rows_read",
+            "rows_accepted",
+            "rows_rejected",
+            "fill_date",
+            "late",
+        ]
+    ]
 
 
-def write_quarter_reports(*, config, quarter, out: Path, raw, base, base_status, roster, changes,
-                          findings, rates, previous_rates, trend, summary, folder: Path) -> dict:
+def write_quarter_reports(
+    *,
+    config,
+    quarter,
+    out: Path,
+    raw,
+    base,
+    base_status,
+    roster,
+    changes,
+    findings,
+    rates,
+    previous_rates,
+    trend,
+    summary,
+    folder: Path,
+) -> dict:
     """Write 花名册, 问题清单, charts, 目标差距报告, 督查报告 and 退回修改/<unit>.xlsx."""
     from pipeline.reports import charts, docx, excel, feedback, roster_book
 
@@ -103,8 +151,12 @@ def write_quarter_reports(*, config, quarter, out: Path, raw, base, base_status,
     feedback_dir = out / "退回修改"
     _clear_stale(feedback_dir)
     written.update(
-        {f"feedback:{u}": p for u, p in feedback.write_all_feedback(
-            feedback_dir, findings, sources, raw.header_rows()).items()}
+        {
+            f"feedback:{u}": p
+            for u, p in feedback.write_all_feedback(
+                feedback_dir, findings, sources, raw.header_rows()
+            ).items()
+        }
     )
     return written
 
