@@ -77,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return EXIT_FAIL
+    except Exception as exc:  # a bug or an environment problem: say so, keep the details
+        logging.getLogger("cqo").debug("unexpected failure", exc_info=True)
+        print(f"运行出错（{type(exc).__name__}）：{exc}", file=sys.stderr)
+        if args.verbose:
+            raise
+        print("加 -v 参数重新运行可查看详细信息。", file=sys.stderr)
+        return EXIT_FAIL
 
 
 def _console():
