@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,3 +50,54 @@ def safe_component(name: str, fallback: str = "未命名") -> str:
     if not cleaned or set(cleaned) <= {"_", "."}:
         return fallback
     return cleaned[:100]
+
+
+def ensure_private(path: Path) -> None:
+    """Make `path` owner-only (0600), creating it empty when missing. For the SQLite store:
+    SQLite gives its -wal and -shm files the database file's mode, so the database must be
+    0600 before it is first opened (a 0-byte file is an empty database). No effect where
+    chmod means nothing (Windows: the folder's ACL applies)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for p in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        if p.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(p, 0o600)
+
+
+def fresh_dir(path: Path) -> Path:
+    """An empty directory at `path`; whatever a crashed run left there is removed."""
+    path = Path(path)
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def promote(staging: Path, target: Path, last: str, replaced: dict[str, str]) -> None:
+    """Move every file written under `staging` into `target`, each with an atomic rename, the
+    file `last` at the very end (it marks the folder complete), then remove `staging`.
+
+    `replaced` maps sub-folders the tool rewrites whole to the pattern of its files there
+    (e.g. {"退回修改": "*.xlsx"}): those matching files that `staging` does not have are stale
+    and removed. Other files in `target` (a clerk's own notes) are never touched.
+    """
+    staging, target = Path(staging), Path(target)
+    files = sorted(p for p in staging.rglob("*") if p.is_file())
+    fresh = {p.relative_to(staging) for p in files}
+    final = staging / last
+    for src in files:
+        if src != final:
+            dst = target / src.relative_to(staging)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+    for folder, pattern in replaced.items():
+        for old in (target / folder).glob(pattern):
+            if old.is_file() and old.relative_to(target) not in fresh:
+                old.unlink()
+    if final.is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        os.replace(final, target / last)
+    shutil.rmtree(staging, ignore_errors=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 
@@ -39,3 +41,60 @@ def mask_mobile_text(value: object) -> str | None:
     if value is None or (isinstance(value, float) and value != value):
         return None
     return str(mask_mobile(pd.Series([str(value)])).iloc[0])
+
+
+# -- personal data inside any cell ---------------------------------------------------------
+# For copies of a sender's own sheets (退回修改): whatever column an ID or mobile number sits
+# in (身份证号, 备注, a shifted column...), it leaves the office masked. Runs of 15 to 18 digits
+# keep their first 6 and last 4 characters, mobiles their first 3 and last 4.
+# 15 to 18 characters: also an ID with a digit missing or one too many. Bounded by non-digits
+# only: "ID421223..." or "身份证421223..." are masked too.
+_ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{5,8})(\d{3}[\dXx])(?!\d)")
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?!\d)")
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_SHAPE = re.compile(r"\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]")
+
+
+def _is_credit_code(text: str) -> bool:
+    """A whole cell holding a valid unified social credit code (not personal data, and an
+    all-digit one looks like an ID number), and not a valid ID number (one in 31 of those
+    passes the credit-code checksum too)."""
+    code = text.strip().upper()
+    if len(code) != 18 or any(c not in _USCC_ALPHABET for c in code):
+        return False
+    if _ID_SHAPE.fullmatch(code):
+        total = sum(int(c) * w for c, w in zip(code, _ID_WEIGHTS, strict=False))
+        if code[17] == "10X98765432"[total % 11]:
+            return False
+    total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(code, _USCC_WEIGHTS, strict=False))
+    return code[17] == _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def mask_in_text(text: str) -> str:
+    """Every ID-number-like and mobile-like run inside free text, masked."""
+    text = _ID_IN_TEXT.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+    return _MOBILE_IN_TEXT.sub(lambda m: m[1] + "****" + m[2], text)
+
+
+def mask_cell(value: object) -> object:
+    """A cell value as it may leave the office: text with IDs and mobiles masked (a valid
+    credit code kept), a number typed from an ID or a mobile turned into masked text,
+    anything else unchanged (the same object, so callers can tell nothing changed)."""
+    if isinstance(value, str):
+        if not any(c.isdigit() for c in value) or _is_credit_code(value):
+            return value
+        masked = mask_in_text(value)
+        return value if masked == value else masked
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and (value != value or not value.is_integer()):
+        return value
+    if abs(value) < 1e10:  # too short for a mobile or an ID
+        return value
+    digits = str(int(value))
+    masked = mask_in_text(digits)
+    return value if masked == digits else masked

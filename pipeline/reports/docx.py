@@ -86,6 +86,9 @@ def write_supervision_report(path: Path, ctx: ReportContext) -> Path:
 # -- text helpers ----------------------------------------------------------------------------
 
 
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _scrub(text: object) -> str:
     """Mask anything that looks like an ID number or a mobile number."""
     s = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
@@ -1000,7 +1003,9 @@ def _add_run(
     size: float | None = None,
     bold: bool | None = None,
 ) -> None:
-    run = paragraph.add_run(text)
+    # Sender text may hold control characters (\x01, \x1f...) that XML, hence Word, forbids:
+    # python-docx would raise and stop the whole run.
+    run = paragraph.add_run(_XML_ILLEGAL.sub("", text))
     if font:
         _set_rfonts(run._r.get_or_add_rPr(), font)
     if size:

@@ -19,7 +19,12 @@ from xlsxwriter.worksheet import Worksheet
 from pipeline.fsutil import atomic_path
 from pipeline.privacy import mask_id, mask_mobile
 from pipeline.reports.context import ReportContext
-from pipeline.reports.xlsx import WORKBOOK_OPTIONS, column_widths, display_width
+from pipeline.reports.xlsx import (
+    WORKBOOK_OPTIONS,
+    column_widths,
+    display_width,
+    fit_cell_text,
+)
 from pipeline.targets import (
     CATEGORY_ORDER,
     COUNTY,
@@ -167,7 +172,7 @@ def _write(ws: Worksheet, row: int, col: int, value: Any, cell_format: Any = Non
     elif isinstance(value, dt.datetime | dt.date):
         ws.write_datetime(row, col, value, cell_format)
     else:
-        ws.write_string(row, col, str(value), cell_format)
+        ws.write_string(row, col, fit_cell_text(str(value)), cell_format)
 
 
 @dataclass

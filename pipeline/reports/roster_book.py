@@ -20,7 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 from pipeline.fields import BASE_FIELDS, FIELDS
 from pipeline.fsutil import atomic_path
 from pipeline.privacy import mask_id, mask_mobile
-from pipeline.reports.xlsx import WORKBOOK_OPTIONS, display_width
+from pipeline.reports.xlsx import WORKBOOK_OPTIONS, display_width, fit_cell_text
 
 log = logging.getLogger(__name__)
 
@@ -422,5 +422,5 @@ def _write_rows(ws: Worksheet, cols: Sequence[_Column], start: int, stop: int) -
     columns = [c.values[start:stop] for c in cols]
     for r, row in enumerate(zip(*columns, strict=True), start=1):
         for c, v in enumerate(row):
-            if v is not None:
-                writers[c](r, c, v)
+            if v is not None and writers[c](r, c, v) == -2:  # -2: text over Excel's limit
+                ws.write_string(r, c, fit_cell_text(v))

@@ -16,6 +16,24 @@ WORKBOOK_OPTIONS = {
 }
 
 
+# Excel keeps at most 32,767 characters (UTF-16 units) in a cell. xlsxwriter cuts longer text
+# silently; openpyxl writes it and Excel then "repairs" the file. Cut it here, and say so.
+EXCEL_MAX_CHARS = 32_767
+TRUNCATED_MARK = "…【内容超过 Excel 单元格上限，已截断】"
+
+
+def fit_cell_text(text: str) -> str:
+    """`text` as an Excel cell can hold it: unchanged when short enough, else cut to the limit
+    with TRUNCATED_MARK at the end (the full text stays in the store)."""
+    if len(text) <= EXCEL_MAX_CHARS // 2:  # cannot exceed the limit even in UTF-16
+        return text
+    units = text.encode("utf-16-le")
+    if len(units) // 2 <= EXCEL_MAX_CHARS:
+        return text
+    room = (EXCEL_MAX_CHARS - len(TRUNCATED_MARK)) * 2
+    return units[:room].decode("utf-16-le", errors="ignore") + TRUNCATED_MARK
+
+
 def display_width(text: object) -> int:
     """Width in Excel character units: CJK (East Asian Wide/Fullwidth) counts 2."""
     s = "" if text is None or (isinstance(text, float) and text != text) else str(text)
