@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.config import Config, Unit
@@ -131,6 +135,9 @@ _BASE_SYNONYMS = {
 }
 _BASE_LOOKUP = _lookup(BASE_FIELDS, _BASE_SYNONYMS)
 _IGNORED = {header_key(h) for h in IGNORED_HEADERS}
+# The header search tries every cell of the first rows, twice (alone and under the row above):
+# the same texts come back again and again, and header_key is pure.
+_key = functools.lru_cache(maxsize=1 << 16)(header_key)
 
 
 @dataclass
@@ -163,8 +170,8 @@ def _map_headers(
             continue
         written = f"{group}/{sub}" if group and sub and group != sub else (sub or group)
         written = " ".join(written.split())
-        gkind = _GROUP_ALIASES.get(header_key(group)) if group else None
-        sub_key, group_key = header_key(sub), header_key(group)
+        gkind = _GROUP_ALIASES.get(_key(group)) if group else None
+        sub_key, group_key = _key(sub), _key(group)
         name: str | None
         if gkind in _GROUP_FIELD_OVERRIDES:
             overrides = _GROUP_FIELD_OVERRIDES[gkind]
@@ -204,6 +211,18 @@ def _fill_merged(rows: list[list[object]], merged: Iterable, last: int) -> list[
     return top
 
 
+def _may_hold_name(upper: list[str] | None, lower: list[str], name_keys: set[str]) -> bool:
+    """Whether _map_headers(upper, lower) can map a column to enterprise_name: through the
+    sub-header's key, the group's key, or the two joined (企业 over 名称)."""
+    if any(k in name_keys for k in lower):
+        return True
+    if upper is None:
+        return False
+    if any(g in name_keys for g in upper):
+        return True
+    return any((g + k) in name_keys for g, k in zip(upper, lower))
+
+
 def locate_table(
     rows: list[list[object]], merged: Iterable = (), lookup: dict[str, str] | None = None
 ) -> _Table | None:
@@ -217,6 +236,11 @@ def locate_table(
     if scan == 0:
         return None
     filled = _fill_merged(rows, merged, scan)
+    # Most scanned rows are data. A candidate without a cell that can map to enterprise_name
+    # is refused below whatever else it maps, so it is skipped before the column-by-column
+    # mapping: its cells' keys (and group+sub keys) are looked up once.
+    name_keys = {k for k, v in lookup.items() if v == "enterprise_name"}
+    keys = [[_key(_cell_text(v)) for v in row] for row in filled[:scan]]
     best: _Table | None = None
     best_score = 0
     for r in range(scan):
@@ -224,6 +248,9 @@ def locate_table(
         if r > 0 and any(_cell_text(v) for v in filled[r - 1]):
             candidates.append((filled[r - 1], filled[r]))
         for upper, lower in candidates:
+            if not _may_hold_name(keys[r - 1] if upper is not None else None, keys[r],
+                                  name_keys):
+                continue
             table = _map_headers(upper, lower, lookup)
             score = len(table.mapping) * 2 - len(table.unknown)
             if "enterprise_name" not in table.mapping.values() or len(table.mapping) < 3:
@@ -285,21 +312,13 @@ def _check_container(path: Path, head: bytes, config: Config) -> None:
     if size > limits.max_file_mb * 1024 * 1024:
         raise IngestError(f"文件过大（{size / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB），已拒收")
     if head.startswith(_ZIP_MAGIC):
+        from pipeline.container import ContainerError, inspect_zip
+
         try:
-            with zipfile.ZipFile(path) as zf:
-                infos = zf.infolist()
-                total = sum(i.file_size for i in infos)
-                if total > limits.max_unzipped_mb * 1024 * 1024:
-                    raise IngestError(
-                        f"文件解压后过大（{total / 1048576:.0f} MB，上限 "
-                        f"{limits.max_unzipped_mb:g} MB），疑似压缩炸弹，已拒收"
-                    )
-                for info in infos:
-                    if info.filename.endswith((".xml", ".rels")) and info.file_size:
-                        with zf.open(info) as member:
-                            if b"<!ENTITY" in member.read(8192):
-                                raise IngestError("文件含有 XML 实体声明（可能是恶意文件），已拒收")
-        except zipfile.BadZipFile as exc:
+            inspect_zip(path, int(limits.max_unzipped_mb * 1024 * 1024))
+        except ContainerError as exc:
+            raise IngestError(str(exc)) from exc
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
             raise IngestError("文件已损坏（压缩包不完整），请重新保存后报送") from exc
     elif head.startswith(_OLE_MAGIC):
         with path.open("rb") as fh:
@@ -329,11 +348,18 @@ def _decode_csv(data: bytes) -> str:
 def _read_csv(data: bytes) -> list[_Sheet]:
     text = _decode_csv(data)
     sample = text[:4096]
+    # Only the delimiter is sniffed. Excel and WPS always quote with " and double it inside a
+    # field; from a sample without such a field the sniffer guesses doublequote=False (or ' as
+    # the quote, from '4212... IDs), and a later row then splits in the wrong places.
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
     except csv.Error:
-        dialect = csv.excel
-    rows: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+        delimiter = ","
+    try:
+        reader = csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter)
+        rows: list[list[object]] = [list(r) for r in reader]
+    except csv.Error as exc:  # a field over csv's size limit, a stray quote...
+        raise IngestError(f"CSV 文件无法解析（{exc}）；请用 Excel/WPS 另存为 .xlsx 后报送") from exc
     return [_Sheet(name="Sheet1", hidden=False, rows=rows, merged=[])]
 
 
@@ -379,7 +405,11 @@ def read_sheets(path: Path, config: Config) -> tuple[list[_Sheet], str, int]:
         data = path.read_bytes() if path.stat().st_size <= config.limits.max_file_mb * 1048576 else b""
     except OSError as exc:
         raise IngestError(f"文件无法打开：{exc.strerror or exc}") from exc
-    head = data[:8] if data else path.open("rb").read(8)
+    if data:
+        head = data[:8]
+    else:
+        with path.open("rb") as fh:
+            head = fh.read(8)
     digest = hashlib.sha256(data).hexdigest() if data else ""
     _check_container(path, head, config)
     if not data:
@@ -390,6 +420,9 @@ def read_sheets(path: Path, config: Config) -> tuple[list[_Sheet], str, int]:
         sheets = _read_csv(data)
     else:
         raise IngestError("文件内容不是 Excel 工作簿（可能已损坏或扩展名有误）；请用 Excel/WPS 另存为 .xlsx 后报送")
+    if not any(_cell_text(c) for sheet in sheets for row in sheet.rows for c in row):
+        # Readable but blank: say so, rather than an "ok" file that silently brought nothing.
+        raise IngestError("文件中没有任何内容（所有工作表均为空）；请填写后重新报送")
     return sheets, digest, len(data)
 
 
@@ -420,28 +453,70 @@ def _title_hints(rows: list[list[object]], header_row: int) -> tuple[str | None,
     return unit_text, date_text
 
 
+def _is_blank(value: object) -> bool:
+    """`not _cell_text(value)`, with the usual cases first."""
+    if value is None:
+        return True
+    if value.__class__ is str:
+        return not value.strip()
+    return not _cell_text(value)
+
+
+_blank = np.frompyfunc(_is_blank, 1, 1)
+
+
+def _grid(rows: list[list[object]], cols: list[int]) -> np.ndarray:
+    """The `cols` of `rows` as a 2-D object array; "" where a row is shorter."""
+    width = max(cols) + 1
+    try:  # calamine's rows are all as wide as the sheet
+        grid = np.array(rows, dtype=object)
+        if grid.ndim != 2:
+            raise ValueError("ragged")
+    except ValueError:  # csv rows differ in length
+        grid = np.array(
+            [r[:width] if len(r) >= width else [*r, *([""] * (width - len(r)))] for r in rows],
+            dtype=object,
+        ).reshape(len(rows), width)
+    if grid.shape[1] < width:
+        grid = np.concatenate(
+            [grid, np.full((len(rows), width - grid.shape[1]), "", dtype=object)], axis=1
+        )
+    return grid[:, cols]
+
+
 def _sheet_records(
     sheet: _Sheet, table: _Table
 ) -> tuple[dict[str, list[object]], list[int], int]:
-    """Columns of the records under the header, their Excel rows, and the last header row."""
+    """Columns of the records under the header, their Excel rows, and the last header row.
+
+    A row is a record when a mapped cell is filled, it is not a note line, and it has more
+    than the enterprise identity a template pre-fills (PREFILLED). Whole-sheet array work: a
+    national file has tens of thousands of rows.
+    """
     # Data start below the header; with a two-row header found on row r, r is the lower row.
     start = table.header_row + 1
     cols = sorted(table.mapping)
-    data: dict[str, list[object]] = {table.mapping[c]: [] for c in cols}
-    excel_rows: list[int] = []
-    for r in range(start, len(sheet.rows)):
-        row = sheet.rows[r]
-        values = [row[c] if c < len(row) else "" for c in cols]
-        present = {table.mapping[c] for c, v in zip(cols, values, strict=True) if _cell_text(v)}
-        if not present:
-            continue
-        if _is_note_row(row):
-            continue
-        if present <= PREFILLED:  # a pre-filled template line nobody filled in
-            continue
-        for c, v in zip(cols, values, strict=True):
-            data[table.mapping[c]].append(None if v == "" else v)
-        excel_rows.append(r + 1)
+    names = [table.mapping[c] for c in cols]
+    body = sheet.rows[start:]
+    cells = _grid(body, cols)
+    filled = ~_blank(cells).astype(bool)
+    n_filled = filled.sum(axis=1)
+    own = [j for j, name in enumerate(names) if name not in PREFILLED]
+    # a pre-filled template line nobody filled in has nothing outside PREFILLED
+    keep = filled[:, own].any(axis=1) if own else np.zeros(len(body), dtype=bool)
+    # A note line has at most three filled cells in the whole row, so at most three mapped
+    # ones: only those rows need the row-wise look.
+    for i in np.flatnonzero(keep & (n_filled <= 3)):
+        if _is_note_row(body[i]):
+            keep[i] = False
+    rows = np.flatnonzero(keep)
+    picked = cells[rows]
+    data: dict[str, list[object]] = {}
+    for j, name in enumerate(names):
+        column = picked[:, j]
+        column[column == ""] = None
+        data[name] = column.tolist()
+    excel_rows = (rows + start + 1).tolist()
     return data, excel_rows, table.header_row + 1
 
 
@@ -526,6 +601,72 @@ def submission_files(folder: Path) -> list[Path]:
     )
 
 
+# Many files are read in worker processes (both cores of the office PC), in file order. Below
+# these sizes the start of the workers (they import pandas) costs more than it saves.
+PARALLEL_MIN_FILES = 16
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+
+_worker_state: tuple[Config, UnitResolver] | None = None
+
+
+def _init_worker(config: Config) -> None:
+    global _worker_state
+    _worker_state = (config, UnitResolver(config.units))
+
+
+def _read_file_job(
+    task: tuple[str, str],
+) -> tuple[FileReport, list[pd.DataFrame], list[dict], list[dict]]:
+    """read_file in a worker process (top level, so that spawn can pickle it)."""
+    assert _worker_state is not None
+    config, resolver = _worker_state
+    path, rel = task
+    return read_file(Path(path), rel, config, resolver)
+
+
+def _worker_count(paths: Sequence[Path]) -> int:
+    """Processes to read `paths` with: 1 unless there are many files and enough bytes."""
+    from pipeline import parallel
+
+    size = 0
+    if len(paths) >= PARALLEL_MIN_FILES:
+        for p in paths:
+            with contextlib.suppress(OSError):
+                size += p.stat().st_size
+    return parallel.worker_count(len(paths), big_enough=size >= PARALLEL_MIN_BYTES)
+
+
+def _read_files(paths: Sequence[Path], config: Config, resolver: UnitResolver):
+    """(path, read_file result) for every path, in order; in parallel when it pays."""
+    workers = _worker_count(paths)
+    if workers <= 1:
+        for path in paths:
+            yield path, read_file(path, path.name, config, resolver)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pipeline import parallel
+
+    tasks = [(str(p), p.name) for p in paths]
+    done = 0
+    try:
+        ctx = parallel.context(["pipeline.ingest"])
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(config,)) as pool:
+            chunk = max(1, min(16, len(tasks) // (workers * 8)))
+            for result in pool.map(_read_file_job, tasks, chunksize=chunk):
+                yield paths[done], result
+                done += 1
+    except Exception as exc:  # noqa: BLE001
+        # Workers that cannot start (a calling script without `if __name__ == "__main__"`),
+        # a worker that died (memory), or an error of read_file itself: the remaining files
+        # are read here, one by one, so the outcome is the one of a serial read.
+        log.warning("parallel reading stopped (%s); reading the remaining %d files here",
+                    type(exc).__name__, len(paths) - done)
+        for path in paths[done:]:
+            yield path, read_file(path, path.name, config, resolver)
+
+
 def read_quarter(
     folder: Path,
     config: Config,
@@ -539,9 +680,8 @@ def read_quarter(
     frames: list[pd.DataFrame] = []
     columns: list[dict] = []
     unknown: list[dict] = []
-    for path in paths:
-        rel = path.name if files is None else path.name
-        report, f, c, u = read_file(path, rel, config, resolver)
+    for path, (report, f, c, u) in _read_files(paths, config, resolver):
+        rel = path.name
         reports.append(report)
         frames.extend(f)
         columns.extend(c)
@@ -598,8 +738,8 @@ def read_base_list(path: Path, config: Config) -> pd.DataFrame:
         for name in BASE_FIELDS:
             col = raw[name] if name in raw else pd.Series([None] * len(raw), dtype=object)
             base[name] = clean_code(col) if name == "credit_code" else clean_text(col)
-        base["category"] = base["category"].map(
-            lambda v: _CATEGORY_WORDS.get(header_key(v), v) if isinstance(v, str) else v
+        base["category"] = base["category"].map(  # _key: a few distinct words, many rows
+            lambda v: _CATEGORY_WORDS.get(_key(v), v) if isinstance(v, str) else v
         )
         resolved = resolver.resolve_series(base["township"])
         base["township"] = resolved.where(resolved.notna(), base["township"]).astype("str")
@@ -620,3 +760,14 @@ def quarter_fill_date(report: FileReport) -> dt.date | None:
     parsed, _ = parse_dates(pd.Series([report.title_date], dtype=object))
     value = parsed.iloc[0]
     return None if pd.isna(value) else value.date()
+
+
+def quarter_fill_dates(reports: Sequence[FileReport]) -> dict[str, dt.date]:
+    """file -> quarter_fill_date for every report that has one, parsed in one pass."""
+    dated = [r for r in reports if r.title_date]
+    if not dated:
+        return {}
+    from pipeline.normalize import parse_dates
+
+    parsed, _ = parse_dates(pd.Series([r.title_date for r in dated], dtype=object))
+    return {r.file: v.date() for r, v in zip(dated, parsed, strict=True) if not pd.isna(v)}

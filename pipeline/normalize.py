@@ -317,6 +317,7 @@ def name_key(s: pd.Series) -> pd.Series:
     return _text_series(fac, _name_key_u(fac.text))
 
 
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}  # str.lower() beyond ASCII differs
 _HEADER_HINT_RE = re.compile(r"(?:\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】)$")
 
 
@@ -330,7 +331,7 @@ def header_key(text: str) -> str:
         if stripped == key or not stripped:
             break
         key = stripped
-    return "".join(c.lower() if c.isascii() else c for c in key)
+    return key.translate(_ASCII_LOWER)
 
 
 # -- dates --------------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ accepted rows to the previous roster, and detect changes (新增 / 变更 / 离�
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipeline.fields import FIELDS
@@ -92,10 +94,14 @@ def match_base_list(records: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
         choices = base["name_key"].tolist()
         names = records.loc[unmatched, "name_key"].unique()
         best = {}
-        for name in names:  # unique unmatched names only: few, and rapidfuzz is C code
-            hit = process.extractOne(name, choices, scorer=fuzz.ratio, score_cutoff=80)
-            if hit is not None:
-                best[name] = base["enterprise_name"].iloc[hit[2]]
+        if len(names) * len(choices) <= _BRUTE_FORCE_PAIRS:
+            for name in names:  # unique unmatched names only: few, and rapidfuzz is C code
+                hit = process.extractOne(name, choices, scorer=fuzz.ratio, score_cutoff=80)
+                if hit is not None:
+                    best[name] = base["enterprise_name"].iloc[hit[2]]
+        else:  # a national base list: score only the names that can reach the cutoff
+            for name, pos in _near_misses(names, choices).items():
+                best[name] = base["enterprise_name"].iloc[pos]
         # astype: with no near miss at all, map() gives float64 NaN, which a str column refuses
         out.loc[unmatched, "suggestion"] = (
             records.loc[unmatched, "name_key"].map(best).astype("str")
@@ -103,10 +109,84 @@ def match_base_list(records: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# Below this many (name, base name) pairs every base name is scored (a county: instant).
+_BRUTE_FORCE_PAIRS = 2_000_000
+# Index lists up to this long are cheap to merge when looking for candidates (see _near_misses).
+_CHEAP_POSTING = 100_000
+
+
+def _near_misses(names: Iterable[str], choices: list[object], cutoff: float = 80) -> dict[str, int]:
+    """For each name, the position in `choices` of its best fuzz.ratio match scoring at least
+    `cutoff`: what process.extractOne over all the choices returns (same score, and the same
+    first position on a tie), found without scoring every choice.
+
+    fuzz.ratio is 200·LCS/(L1+L2) and the longest common subsequence is at most the number of
+    characters the two strings share, S. A score of 80 needs LCS ≥ 0.4·(L1+L2) and LCS ≤ L2,
+    so L2 within [2/3, 3/2]·L1 and S ≥ t = ⌈2·L1/3⌉. Order the name's L1 characters by how
+    many choices hold them (rarest first) and take the first L1 - t + k: a choice holding
+    fewer than k of them shares at most t - 1 characters. Only choices holding k of them, of a
+    fitting length, are scored. (The bounds are exact: a float score that passes 80 is a
+    fraction 200·LCS/(L1+L2) of small terms, so it is truly ≥ 80.)
+    """
+    from rapidfuzz import fuzz, process
+
+    positions = np.array([i for i, c in enumerate(choices) if isinstance(c, str) and c], np.int64)
+    texts = [choices[i] for i in positions]
+    lengths = np.zeros(len(choices), dtype=np.int64)
+    lengths[positions] = [len(t) for t in texts]
+    # (character, choice) pairs, each once, grouped by character: an inverted index
+    chars = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    owner = np.repeat(positions, lengths[positions])
+    pairs = np.sort(chars.astype(np.int64) * len(choices) + owner)
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]  # np.unique: slow here
+    pair_char = pairs // len(choices)
+    cuts = np.flatnonzero(np.diff(pair_char)) + 1
+    starts = np.concatenate(([0], cuts))
+    stops = np.concatenate((cuts, [len(pairs)]))
+    owners = pairs % len(choices)
+    index = {int(pair_char[a]): owners[a:b] for a, b in zip(starts, stops, strict=True)}
+    empty = np.zeros(0, dtype=np.int64)
+    texts_by_pos = np.array(choices, dtype=object)
+
+    held = np.zeros(len(choices), dtype=np.uint8)  # per choice: how many chosen lists hold it
+    found: dict[str, int] = {}
+    for name in names:
+        n = len(name)
+        if not n:
+            continue
+        need = -(-2 * n // 3)  # t
+        lists = sorted((index.get(ord(ch), empty) for ch in name), key=len)
+        first = n - need + 1  # k = 1: a choice must hold one of these
+        take = first
+        while take < min(n, 255) and len(lists[take]) <= _CHEAP_POSTING:
+            take += 1  # with more lists, a choice must hold k = take - first + 1 of them
+        if take == first:
+            every = np.sort(np.concatenate(lists[:take]))
+            cand = every[np.concatenate(([True], every[1:] != every[:-1]))] if len(every) else every
+        else:
+            for ids in lists[:take]:
+                held[ids] += 1  # a list holds each choice once: no repeated index
+            cand = np.flatnonzero(held >= take - first + 1)
+            # with its own length: shared ≤ held + (n - take) must reach 0.4·(n + L2)
+            shared = held[cand].astype(np.int64) + (n - take)
+            held[:] = 0
+            cand = cand[5 * shared >= 2 * (n + lengths[cand])]
+        size = lengths[cand]
+        cand = cand[(3 * size >= 2 * n) & (2 * size <= 3 * n)]
+        if not len(cand):
+            continue
+        hit = process.extractOne(name, texts_by_pos[cand].tolist(), scorer=fuzz.ratio,
+                                 score_cutoff=cutoff)
+        if hit is not None:
+            found[name] = int(cand[hit[2]])
+    return found
+
+
 def _first_index(keys: pd.Series) -> dict[str, int]:
     valid = keys.dropna()
     valid = valid[~valid.duplicated()]
-    return dict(zip(valid.values, valid.index, strict=True))
+    # plain lists: iterating a pandas string array or index costs a Python call per item
+    return dict(zip(valid.to_numpy(dtype=object).tolist(), valid.index.tolist(), strict=True))
 
 
 def _ent_keys(codes: pd.Series, names: pd.Series) -> pd.Series:
@@ -235,7 +315,7 @@ def _pick_winners(accepted: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
     same = accepted[_SIGNATURE].assign(
         tenure_status=accepted["tenure_status"].fillna("在任")  # empty means 在任
     )
-    sig = same.astype("str").fillna("").agg("\x1f".join, axis=1)
+    sig = _row_codes(same.astype("str").fillna(""))
     n_sigs = sig.groupby(accepted["ent_key"]).transform("nunique")
     conflict = accepted.index[n_sigs > 1]
     all_dated = accepted["appointment_date_parsed"].notna().groupby(accepted["ent_key"]).transform("all")
@@ -248,6 +328,16 @@ def _pick_winners(accepted: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
     )
     winners = ordered[~ordered["ent_key"].duplicated()].drop(columns=["_sort_date"])
     return winners, conflict
+
+
+def _row_codes(frame: pd.DataFrame) -> pd.Series:
+    """One int per row, equal exactly when the rows' values are equal column by column (the
+    vectorized form of joining each row's texts into one key)."""
+    code = np.zeros(len(frame), dtype=np.int64)
+    for name in frame.columns:
+        values = pd.factorize(frame[name].to_numpy())[0].astype(np.int64)
+        code = pd.factorize(code * (values.max(initial=0) + 2) + values + 1)[0].astype(np.int64)
+    return pd.Series(code, index=frame.index)
 
 
 def _person(frame: pd.DataFrame) -> pd.Series:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,13 +17,14 @@ import pandas as pd
 
 from pipeline import ingest, targets
 from pipeline.config import Config
-from pipeline.fsutil import atomic_path
+from pipeline.fsutil import atomic_path, ensure_private, fresh_dir, promote
 from pipeline.store import Store
 
 log = logging.getLogger(__name__)
 
 QUARTER_DIR = re.compile(r"^\d{4}Q[1-4]$")
 SUMMARY_NAME = "run_summary.json"
+FEEDBACK_DIR = "退回修改"
 
 
 class RunError(Exception):
@@ -32,6 +34,11 @@ class RunError(Exception):
 class InvariantError(Exception):
     """The run's own reconciliation failed: a bug, not bad input. Nothing of the quarter was
     committed."""
+
+
+class OutputError(Exception):
+    """The quarter is stored but its reports could not be moved into place (a file open in
+    Excel/WPS); the next run writes them again. Chinese message."""
 
 
 @dataclass
@@ -122,13 +129,15 @@ def run(config: Config, quarter: str | None = None, progress: Progress | None = 
         ) from exc
     try:
         results = []
+        ensure_private(config.store_path)  # before SQLite creates its -wal and -shm beside it
         with Store(config.store_path) as store:
             stored = store.quarters()
             dirty = force
             for q in quarters:
                 digest = input_digest(config, q)
                 summary_path = config.output_dir / q / SUMMARY_NAME
-                fresh = stored.get(q) == digest and summary_path.is_file()
+                fresh = stored.get(q) == digest and _reports_complete(summary_path,
+                                                                      store.summary(q))
                 if fresh and not dirty:
                     results.append(QuarterResult(q, store.summary(q) or {},
                                                  config.output_dir / q, skipped=True))
@@ -181,7 +190,7 @@ def run_quarter(config: Config, quarter: str, store: Store, digest: str,
     progress.stage("合并花名册")
     previous = _previous_roster(store, quarter)
     unit_kinds = {u.name: u.kind for u in config.units}
-    file_dates = {f.file: d for f in raw.files if (d := ingest.quarter_fill_date(f))}
+    file_dates = ingest.quarter_fill_dates(raw.files)
     records = checked.records
     records["problems"] = validate.problems_by_record(checked.findings, records.index)
     merged = build_roster(
@@ -201,29 +210,48 @@ def run_quarter(config: Config, quarter: str, store: Store, digest: str,
     )
     summary = build_summary(quarter, raw, records, findings, rates, config, base, roster,
                             merged.changes, file_dates)
-    _check_invariants(summary, records, roster)
+    _check_invariants(summary, records, roster, findings)
     lap("rates")
 
+    # Writing order (crash safety): every report goes to a staging folder; then the store, in
+    # one transaction; then the reports move into output/<quarter>/ one rename each, and
+    # run_summary.json last. Killed before the commit, the previous reports and store are
+    # untouched; killed after it, the old run_summary.json no longer matches the store, so the
+    # next run redoes the quarter (see _reports_complete).
     progress.stage("生成报告")
     out = config.output_dir / quarter
-    trend = _trend(store, quarter, rates)
-    previous_rates = _stored_rates(store, targets.previous_quarter(quarter))
-    _write_reports(config, quarter, out, raw, base, base_status, roster, merged.changes,
-                   findings, rates, previous_rates, trend, summary, folder, file_dates)
-    lap("reports")
+    staging = fresh_dir(config.output_dir / f".{quarter}.staging")
+    try:
+        trend = _trend(store, quarter, rates)
+        previous_rates = _stored_rates(store, targets.previous_quarter(quarter))
+        _write_reports(config, quarter, staging, raw, base, base_status, roster,
+                       merged.changes, findings, rates, previous_rates, trend, summary, folder,
+                       file_dates)
+        _check_reports(staging, roster, findings)
+        lap("reports")
 
-    with store.quarter(quarter) as tx:
-        tx.write("submissions", _submissions_frame(summary))
-        tx.write("roster", roster)
-        tx.write("changes", merged.changes)
-        tx.write("findings", findings)
-        tx.write("rates", rates)
-        _record_appointments(tx, merged.changes, roster, quarter)
-        tx.finish(digest, dt.datetime.now().isoformat(timespec="seconds"), summary)
-    lap("store")
-    summary["timings"] = timings
-    with atomic_path(out / SUMMARY_NAME) as tmp:
-        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+        with store.quarter(quarter) as tx:
+            tx.write("submissions", _submissions_frame(summary))
+            tx.write("roster", roster)
+            tx.write("changes", merged.changes)
+            tx.write("findings", findings)
+            tx.write("rates", rates)
+            _record_appointments(tx, merged.changes, roster, quarter)
+            _check_stored(store, quarter, summary, roster, findings, rates)
+            tx.finish(digest, dt.datetime.now().isoformat(timespec="seconds"), summary)
+        lap("store")
+        summary["timings"] = timings
+        with atomic_path(staging / SUMMARY_NAME) as tmp:
+            tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+        try:
+            promote(staging, out, SUMMARY_NAME, {FEEDBACK_DIR: "*.xlsx"})
+        except OSError as exc:
+            raise OutputError(
+                f"{quarter} 已入库，但报告无法写入 {out}（{exc.filename or exc}；文件可能正被 "
+                "Excel/WPS 打开）：请关闭后重新运行 cqo run"
+            ) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return QuarterResult(quarter, summary, out, timings=timings)
 
 
@@ -387,24 +415,94 @@ def build_summary(quarter, raw, records, findings, rates, config, base, roster, 
     }
 
 
-def _check_invariants(summary: dict, records: pd.DataFrame, roster: pd.DataFrame) -> None:
-    """Reconciliation: every row read is accepted or rejected, per file and in total; every
-    accepted row's enterprise is on the roster or was ended by a 离任 row."""
+def _check_invariants(summary: dict, records: pd.DataFrame, roster: pd.DataFrame,
+                      findings: pd.DataFrame) -> None:
+    """Reconciliation before anything is written, each count taken from its own source: rows
+    read per file (ingest) = records of that file; rejected rows = records with an `error`
+    finding, per file; read = accepted + rejected; every accepted record's enterprise is on
+    the roster (or was ended by a 离任 row). Raises InvariantError."""
     problems = []
+    by_file = records.groupby("_file").size() if len(records) else pd.Series(dtype="int64")
+    rejected = records.loc[records["rejected"].astype(bool), "_file"].value_counts()
+    record_ids = pd.to_numeric(findings["record"], errors="coerce")
+    errors = set(record_ids[findings["severity"].eq("error") & record_ids.ge(0)].astype(int))
+    if errors != set(records.index[records["rejected"].astype(bool)]):
+        problems.append("退回的行与“错误”级问题不一致")
     for f in summary["files"]:
+        read = int(by_file.get(f["file"], 0))
+        if f["rows_read"] != read:
+            problems.append(f"{f['file']}: 读取 {f['rows_read']} 行，记录 {read} 行")
+        if f["rows_rejected"] != int(rejected.get(f["file"], 0)):
+            problems.append(f"{f['file']}: 退回 {f['rows_rejected']} 行，实有 "
+                            f"{int(rejected.get(f['file'], 0))} 行")
         if f["rows_read"] != f["rows_accepted"] + f["rows_rejected"]:
             problems.append(f"{f['file']}: 读取 {f['rows_read']} ≠ 接收 + 退回")
+    if set(by_file.index) - {f["file"] for f in summary["files"]}:
+        problems.append("有记录不属于任何已读取的文件")
     t = summary["totals"]
     if t["rows_read"] != t["rows_accepted"] + t["rows_rejected"]:
         problems.append("合计：读取 ≠ 接收 + 退回")
     if t["rows_read"] != len(records):
         problems.append(f"合计读取 {t['rows_read']} ≠ 记录数 {len(records)}")
-    accepted = records[~records["rejected"] & records["tenure_status"].ne("离任")]
+    accepted = records[~records["rejected"].astype(bool) & records["tenure_status"].ne("离任")]
     missing = set(accepted["ent_key"].dropna()) - set(roster["ent_key"])
     if missing:
         problems.append(f"{len(missing)} 家企业的有效记录未进入花名册")
     if problems:
         raise InvariantError("对账失败：" + "；".join(problems))
+
+
+def _check_reports(folder: Path, roster: pd.DataFrame, findings: pd.DataFrame) -> None:
+    """The workbooks as written hold every roster entry and every finding (read back)."""
+    from python_calamine import CalamineWorkbook
+
+    def data_rows(path: Path, sheet: str) -> int:
+        with path.open("rb") as fh:
+            book = CalamineWorkbook.from_filelike(fh)
+            parts = [n for n in book.sheet_names if n == sheet or n.startswith(f"{sheet}(")]
+            return sum(max(book.get_sheet_by_name(n).height - 1, 0) for n in parts)
+
+    problems = []
+    for name, sheet, expected in (("花名册.xlsx", "花名册", len(roster)),
+                                  ("问题清单.xlsx", "问题清单", len(findings))):
+        path = folder / name
+        written = data_rows(path, sheet) if path.is_file() else None
+        if written != expected:
+            problems.append(f"{name} 有 {written} 行，应为 {expected} 行")
+    if problems:
+        raise InvariantError("对账失败：" + "；".join(problems))
+
+
+def _check_stored(store: Store, quarter: str, summary: dict, roster: pd.DataFrame,
+                  findings: pd.DataFrame, rates: pd.DataFrame) -> None:
+    """Inside the store transaction, before the commit: what the store now holds for the
+    quarter is what the reports show."""
+    expected = {"submissions": len(summary["files"]), "roster": len(roster),
+                "findings": len(findings), "rates": len(rates)}
+    problems = []
+    for table, n in expected.items():
+        stored = store.conn.execute(
+            f'SELECT COUNT(*) FROM "{table}" WHERE quarter = ?', (quarter,)
+        ).fetchone()[0] if n else 0
+        if stored != n:
+            problems.append(f"数据库 {table} 有 {stored} 行，应为 {n} 行")
+    if problems:
+        raise InvariantError("对账失败：" + "；".join(problems))
+
+
+def _reports_complete(summary_path: Path, stored: dict | None) -> bool:
+    """output/<quarter>/ was finished by the run that stored the quarter: run_summary.json
+    is moved in last, so a run killed between its commit and that move leaves the previous
+    summary, which differs from the stored one."""
+    if stored is None or not summary_path.is_file():
+        return False
+    try:
+        on_disk = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    on_disk.pop("timings", None)
+    # Compared as JSON text: a NaN rate is equal to itself there.
+    return json.dumps(on_disk, sort_keys=True) == json.dumps(stored, sort_keys=True)
 
 
 def _write_reports(config, quarter, out, raw, base, base_status, roster, changes, findings,

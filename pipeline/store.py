@@ -4,12 +4,14 @@ transaction per quarter, so a crash leaves the previous state intact."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 # Bump when the layout changes: the store is derived data and is rebuilt from input/.
@@ -40,6 +42,34 @@ def _sql_value(value: object) -> object:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
+
+
+def _sql_column(values: pd.Series) -> list[object]:
+    """_sql_value of every cell of a column, a column at a time: a national roster has half a
+    million rows of fifty columns, and a Python call per cell costs more than SQLite does."""
+    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else "X"  # X: extension
+    if kind in "iu":
+        return values.tolist()  # Python ints
+    if kind == "b":
+        return values.astype(np.int64).tolist()
+    if kind == "f":
+        out = values.to_numpy(dtype=object, copy=True)
+        out[np.isnan(values.to_numpy(dtype=np.float64))] = None
+        return out.tolist()
+    inferred = pd.api.types.infer_dtype(values, skipna=True) if kind == "O" else ""
+    if values.dtype == "str" or inferred in ("string", "empty"):
+        out = values.to_numpy(dtype=object, copy=True)
+        out[pd.isna(out)] = None  # NaN, None, NA
+        return out.tolist()
+    # One type throughout (a roster column carried from the store is object dtype): convert
+    # each distinct value once. Not for mixed columns, where 1, 1.0 and True hash alike.
+    if kind in "mMX" or inferred in ("integer", "floating", "boolean", "datetime", "date"):
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        mapped = np.empty(len(uniques) + 1, dtype=object)
+        mapped[:-1] = [_sql_value(u) for u in uniques]
+        mapped[-1] = None  # code -1: missing
+        return mapped[codes].tolist()
+    return [_sql_value(v) for v in values]  # mixed Python objects: one by one
 
 
 class Store:
@@ -185,20 +215,27 @@ class _QuarterWriter:
             return
         placeholders = ", ".join("?" * (len(columns) + 1))
         names = ", ".join(f'"{c}"' for c in ["quarter", *columns])
-        rows = (
-            (self.quarter, *(_sql_value(v) for v in row))
-            for row in frame.itertuples(index=False, name=None)
-        )
+        cells = [_sql_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+        rows = zip(itertools.repeat(self.quarter), *cells)
         self.store.conn.executemany(
             f'INSERT INTO "{table}" ({names}) VALUES ({placeholders})', rows
         )
 
     def end_appointments(self, ent_keys: list[str], ended_by: str) -> None:
-        self.store.conn.executemany(
+        if not ent_keys:
+            return
+        # One pass over the history: a per-key UPDATE scans it once per key (no index on
+        # ent_key), thousands of times for a large roster.
+        conn = self.store.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _ended (ent_key TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM _ended")
+        conn.executemany("INSERT OR IGNORE INTO _ended VALUES (?)", ((k,) for k in ent_keys))
+        conn.execute(
             "UPDATE appointments SET to_quarter = ?, ended_by = ? "
-            "WHERE ent_key = ? AND to_quarter IS NULL",
-            [(self.quarter, ended_by, k) for k in ent_keys],
+            "WHERE to_quarter IS NULL AND ent_key IN (SELECT ent_key FROM _ended)",
+            (self.quarter, ended_by),
         )
+        conn.execute("DELETE FROM _ended")
 
     def start_appointments(self, frame: pd.DataFrame) -> None:
         """frame: ent_key, enterprise_name, cqo_name, id_number, status, source."""
@@ -206,10 +243,7 @@ class _QuarterWriter:
         self.store.conn.executemany(
             "INSERT INTO appointments (ent_key, enterprise_name, cqo_name, id_number, status, "
             "source, from_quarter) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (*(_sql_value(v) for v in row), self.quarter)
-                for row in frame[cols].itertuples(index=False, name=None)
-            ],
+            zip(*(_sql_column(frame[c]) for c in cols), itertools.repeat(self.quarter)),
         )
 
     def finish(self, digest: str, processed_at: str, summary: dict) -> None:

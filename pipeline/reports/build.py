@@ -107,10 +107,35 @@ def write_quarter_reports(
     folder: Path,
 ) -> dict:
     """Write 花名册, 问题清单, charts, 目标差距报告, 督查报告 and 退回修改/<unit>.xlsx."""
-    from pipeline.reports import charts, docx, excel, feedback, roster_book
+    from pipeline.reports import feedback
 
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
+    # Feedback first: with many units it is written by worker processes while this process
+    # writes the other documents (it is most of the work at a province's scale).
+    sources: dict[str, dict[str, Path]] = {}
+    for f in raw.files:
+        if f.status != "ok":
+            continue
+        sources.setdefault(f.unit or "", {})[f.file] = folder / f.file
+    feedback_dir = out / "退回修改"
+    _clear_stale(feedback_dir)
+    pending = feedback.start_all_feedback(feedback_dir, findings, sources, raw.header_rows())
+    try:
+        _write_documents(written, config, quarter, out, base_status, roster, changes, findings,
+                         rates, previous_rates, trend, summary)
+    except BaseException:
+        pending.cancel()
+        raise
+    written.update({f"feedback:{u}": p for u, p in pending.result().items()})
+    return written
+
+
+def _write_documents(written, config, quarter, out, base_status, roster, changes, findings,
+                     rates, previous_rates, trend, summary) -> None:
+    """花名册, 问题清单, charts, 目标差距报告 and 督查报告 (into `written`)."""
+    from pipeline.reports import charts, docx, excel, roster_book
+
     without = base_status[~base_status["appointed"]][
         ["enterprise_name", "credit_code", "township", "department", "category"]
     ]
@@ -142,23 +167,6 @@ def write_quarter_reports(
     )
     written["gap"] = excel.write_gap_report(out / "目标差距报告.xlsx", ctx)
     written["docx"] = docx.write_supervision_report(out / "督查报告.docx", ctx)
-
-    sources: dict[str, dict[str, Path]] = {}
-    for f in raw.files:
-        if f.status != "ok":
-            continue
-        sources.setdefault(f.unit or "", {})[f.file] = folder / f.file
-    feedback_dir = out / "退回修改"
-    _clear_stale(feedback_dir)
-    written.update(
-        {
-            f"feedback:{u}": p
-            for u, p in feedback.write_all_feedback(
-                feedback_dir, findings, sources, raw.header_rows()
-            ).items()
-        }
-    )
-    return written
 
 
 def _chart_key(stem: str) -> str:

@@ -57,6 +57,10 @@ STATUS_COLORS = {
 }
 CATEGORY_COLORS = ("#1565c0", "#6a1b9a", "#00838f", "#ef6c00")
 DPI = 150
+# A chart is read, not searched: a province has a thousand townships, and a bar for each makes
+# an image tens of thousands of pixels wide that takes a minute to draw. Beyond this many
+# units the charts show those that need attention (the full tables are in the gap workbook).
+MAX_CHART_UNITS = 40
 
 _font_family: str | None = None
 
@@ -135,6 +139,11 @@ def _empty(fig: Figure, ax, text: str = "暂无数据") -> Figure:
     return fig
 
 
+def _shown(shown: int, total: int, which: str) -> str:
+    """Title note when a chart shows only some of the units."""
+    return f"\n（共 {total} 个单位，图中为{which}的 {shown} 个；全部见目标差距报告）" if shown < total else ""
+
+
 def _pct(value: float) -> str:
     return f"{value:.1%}".replace(".0%", "%")
 
@@ -147,10 +156,13 @@ def rate_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) -
     rows = rows.assign(status=status_labels(rows)).sort_values(
         ["rate", "unit"], ascending=[False, True], kind="stable"
     )
+    total = len(rows)
+    rows = rows.tail(MAX_CHART_UNITS)  # many units: the lowest rates, which need attention
     fig = Figure(figsize=(max(8.0, 0.62 * len(rows) + 3), 5.2), layout="constrained")
     ax = fig.add_subplot()
     when = f"（{quarter_label(quarter)}）" if quarter else ""
-    ax.set_title(f"各乡镇（园区）{category}企业首席质量官聘任率{when}", fontsize=13)
+    ax.set_title(f"各乡镇（园区）{category}企业首席质量官聘任率{when}{_shown(len(rows), total, '聘任率最低')}",
+                 fontsize=13)
     if rows.empty:
         return _empty(fig, ax)
 
@@ -203,10 +215,13 @@ def gap_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) ->
     rows = _units(rates, category).sort_values(
         ["gap_pace", "unit"], ascending=[True, False], kind="stable"
     )
+    total = len(rows)
+    rows = rows.tail(MAX_CHART_UNITS)  # many units: the largest gaps (drawn on top)
     fig = Figure(figsize=(8.5, max(3.5, 0.38 * len(rows) + 1.8)), layout="constrained")
     ax = fig.add_subplot()
     when = f"（{quarter_label(quarter)}）" if quarter else ""
-    ax.set_title(f"{category}企业距进度目标尚缺合格首席质量官数{when}", fontsize=13)
+    ax.set_title(f"{category}企业距进度目标尚缺合格首席质量官数{when}{_shown(len(rows), total, '差距最大')}",
+                 fontsize=13)
     if rows.empty:
         return _empty(fig, ax)
 

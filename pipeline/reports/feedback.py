@@ -1,9 +1,10 @@
 """Return-to-sender workbooks (退回修改/<unit>.xlsx): the unit's own sheets, problem cells marked.
 
 Privacy: the findings table (问题说明) shows the validator's `value`, already masked. The copied
-sheets are the unit's own submission and keep its ID and mobile numbers unmasked on purpose: the
-unit needs to see the exact number it typed to correct it, and the file goes back only to the
-unit that sent that very data. Nothing from another unit is ever written into it.
+sheets are the unit's own submission with ID and mobile numbers masked wherever they sit
+(privacy.mask_cell): the file travels by e-mail or USB stick, and DESIGN.md keeps full numbers
+to the internal roster and the store. The unit corrects its own original, where the full
+number is. Nothing from another unit is ever written into it.
 
 The originals under input/ are never modified: they are read, and the result is saved to a new
 file through atomic_path.
@@ -33,8 +34,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline import parallel
 from pipeline.fsutil import atomic_path, safe_component
-from pipeline.reports.xlsx import display_width
+from pipeline.privacy import mask_cell
+from pipeline.reports.xlsx import display_width, fit_cell_text
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +81,9 @@ def _text(value: object) -> str:
 
 
 def _set_text(cell, text: object) -> None:
-    """Write `text` as a string cell: never a formula, never an illegal XML character."""
-    value = ILLEGAL_CHARACTERS_RE.sub("", str(text))
+    """Write `text` as a string cell: never a formula, never an illegal XML character, never
+    more than Excel holds."""
+    value = fit_cell_text(ILLEGAL_CHARACTERS_RE.sub("", str(text)))
     cell.value = value
     cell.data_type = "s"
 
@@ -180,8 +184,19 @@ def _open_in_place(src: Path, file: str) -> _Copy | None:
     wb.template = False  # .xltx/.xltm: save as a plain workbook
     out = _Copy(wb)
     for ws in wb.worksheets:
+        _mask_sheet(ws)
         out.targets[(file, ws.title)] = _Target(ws, ws.min_column)
     return out
+
+
+def _mask_sheet(ws: Worksheet) -> None:
+    """ID and mobile numbers in a loaded sender sheet, masked (formulas left alone)."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type in ("s", "n") and cell.value is not None:
+                masked = mask_cell(cell.value)
+                if masked is not cell.value:
+                    _set_text(cell, masked)
 
 
 def _calamine_rows(sheet) -> list[list[object]]:
@@ -208,11 +223,14 @@ def _read_csv_rows(src: Path) -> list[list[object]]:
 
         best = from_bytes(raw).best()
         text = str(best) if best is not None else raw.decode("utf-8", errors="replace")
+    # The same dialect as ingest reads (only the delimiter sniffed), so cells land where the
+    # findings point.
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",\t;").delimiter
     except csv.Error:
-        dialect = csv.excel
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
+    return [list(r) for r in reader]
 
 
 def _fill_values(ws: Worksheet, rows: list[list[object]]) -> None:
@@ -220,7 +238,7 @@ def _fill_values(ws: Worksheet, rows: list[list[object]]) -> None:
         for c, value in enumerate(row, start=1):
             if value is None or value == "":
                 continue
-            _set_value(ws.cell(row=r, column=c), value)
+            _set_value(ws.cell(row=r, column=c), mask_cell(value))
 
 
 def _auto_widths(ws: Worksheet, rows: list[list[object]]) -> None:
@@ -608,13 +626,57 @@ def write_all_feedback(
 
     Findings whose unit is unknown cannot be returned to anyone; they stay in 问题清单.xlsx.
     """
+    return start_all_feedback(folder, findings, sources_by_unit, header_rows).result()
+
+
+class PendingFeedback:
+    """Feedback workbooks being written by worker processes (or, serially, on `result()`)."""
+
+    def __init__(self, jobs: list[tuple], pool=None, paths=None):
+        self._jobs, self._pool, self._paths = jobs, pool, paths
+
+    def result(self) -> dict[str, Path]:
+        """unit -> path, in unit order, once every workbook is written."""
+        if self._pool is None:
+            return {job[1]: write_feedback(*job) for job in self._jobs}
+        paths: list[Path] = []
+        try:
+            for path in self._paths:
+                paths.append(path)
+        except Exception as exc:  # noqa: BLE001
+            # Workers that cannot start or died, or an error of write_feedback itself: the
+            # rest is written here, so the outcome is the one of a serial run.
+            log.warning("parallel feedback stopped (%s); writing the remaining %d here",
+                        type(exc).__name__, len(self._jobs) - len(paths))
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        paths += [write_feedback(*job) for job in self._jobs[len(paths):]]
+        return {job[1]: path for job, path in zip(self._jobs, paths, strict=True)}
+
+    def cancel(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def start_all_feedback(
+    folder: Path,
+    findings: pd.DataFrame,
+    sources_by_unit: dict[str, dict[str, Path]],
+    header_rows: dict[tuple[str, str], int],
+) -> PendingFeedback:
+    """write_all_feedback, started: with many units the workbooks are written by worker
+    processes while the caller goes on (the other reports); `.result()` waits for them."""
     folder = Path(folder)
     root = folder.resolve()
     known = findings[findings["_unit"].notna()] if len(findings) else findings
     if len(known) < len(findings):
         log.info("%d findings without a unit: not returned", len(findings) - len(known))
-    written: dict[str, Path] = {}
     used: set[str] = set()
+    jobs = []
+    # one pass over the findings, not one per unit (a province has a thousand units)
+    by_unit = dict(list(known.groupby(known["_unit"].astype(str), sort=True))) if len(known) else {}
     for unit in sorted(known["_unit"].astype(str).unique()):
         name = safe_component(unit)
         stem, n = name, 2
@@ -625,8 +687,24 @@ def write_all_feedback(
         path = folder / f"{name}.xlsx"
         if path.resolve().parent != root:
             raise ValueError(f"反馈文件路径越出输出目录：{path}")
-        unit_findings = known[known["_unit"].astype(str) == unit]
-        written[unit] = write_feedback(
-            path, unit, unit_findings, sources_by_unit.get(unit, {}), header_rows
-        )
-    return written
+        sources = sources_by_unit.get(unit, {})
+        rows = {k: v for k, v in header_rows.items() if k[0] in sources}
+        jobs.append((path, unit, by_unit[unit], sources, rows))
+    workers = parallel.worker_count(len(jobs), big_enough=len(jobs) >= PARALLEL_MIN_UNITS)
+    if workers <= 1:
+        return PendingFeedback(jobs)
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(workers, mp_context=parallel.context(["pipeline.reports.feedback"]))
+    chunk = max(1, min(8, len(jobs) // (workers * 8)))
+    return PendingFeedback(jobs, pool, pool.map(_feedback_job, jobs, chunksize=chunk))
+
+
+# Many units (a province's townships): the workbooks are written by worker processes, one per
+# core. Below this many the start of the workers costs more than it saves.
+PARALLEL_MIN_UNITS = 32
+
+
+def _feedback_job(job: tuple) -> Path:
+    """write_feedback in a worker process (top level, so that spawn can pickle it)."""
+    return write_feedback(*job)
