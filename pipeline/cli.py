@@ -127,6 +127,14 @@ def _cmd_run(config, args) -> int:
             results = runner.run(
                 config, args.quarter, runner.Progress(start, done, stage), force=args.force
             )
+        except runner.BusyError as exc:
+            bar.stop()
+            print(f"无法运行：{exc}", file=sys.stderr)
+            return EXIT_FAIL
+        except runner.OutputError as exc:
+            bar.stop()
+            print(f"报告未能全部写入：{exc}", file=sys.stderr)
+            return EXIT_FAIL
         except (runner.RunError, ValueError) as exc:
             bar.stop()
             print(f"无法运行：{exc}", file=sys.stderr)

@@ -31,6 +31,10 @@ class RunError(Exception):
     """The run cannot start (usage or input problem); nothing was written. Chinese message."""
 
 
+class BusyError(RunError):
+    """Another run holds the output folder's lock; nothing was written."""
+
+
 class InvariantError(Exception):
     """The run's own reconciliation failed: a bug, not bad input. Nothing of the quarter was
     committed."""
@@ -124,7 +128,7 @@ def run(config: Config, quarter: str | None = None, progress: Progress | None = 
     try:
         lock.acquire()
     except Timeout as exc:
-        raise RunError(
+        raise BusyError(
             f"另一个 cqo run 正在使用输出目录 {config.output_dir}，请等它结束后再运行"
         ) from exc
     try:
