@@ -127,22 +127,14 @@ def _cmd_run(config, args) -> int:
             results = runner.run(
                 config, args.quarter, runner.Progress(start, done, stage), force=args.force
             )
-        except runner.BusyError as exc:
+        except Exception as exc:
+            outcome = _run_failure(runner, exc)
+            if outcome is None:
+                raise
             bar.stop()
-            print(f"无法运行：{exc}", file=sys.stderr)
-            return EXIT_FAIL
-        except runner.OutputError as exc:
-            bar.stop()
-            print(f"报告未能全部写入：{exc}", file=sys.stderr)
-            return EXIT_FAIL
-        except (runner.RunError, ValueError) as exc:
-            bar.stop()
-            print(f"无法运行：{exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except runner.InvariantError as exc:
-            bar.stop()
-            print(f"运行失败：{exc}", file=sys.stderr)
-            return EXIT_FAIL
+            prefix, code = outcome
+            print(f"{prefix}：{exc}", file=sys.stderr)
+            return code
 
     table = Table(title="首席质量官季度处理结果（规上、中小微为合格聘任率）", title_justify="left")
     for col in ("季度", "文件", "失败", "读取", "接收", "退回", "问题", "规上", "中小微", "状态"):
@@ -188,6 +180,20 @@ def _cmd_run(config, args) -> int:
     if results:
         console.print(f"报告已写入：{results[-1].output_dir}")
     return EXIT_OK
+
+
+def _run_failure(runner, exc: Exception) -> tuple[str, int] | None:
+    """How the CLI reports a failure of `cqo run`: message prefix and exit code."""
+    outcomes = [
+        (runner.BusyError, "无法运行", EXIT_FAIL),  # another run holds the lock
+        (runner.OutputError, "报告未能全部写入", EXIT_FAIL),
+        (runner.InvariantError, "运行失败", EXIT_FAIL),
+        ((runner.RunError, ValueError), "无法运行", EXIT_USAGE),
+    ]
+    for kinds, prefix, code in outcomes:
+        if isinstance(exc, kinds):
+            return prefix, code
+    return None
 
 
 def _cmd_validate(config, args) -> int:

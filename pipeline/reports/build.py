@@ -59,34 +59,16 @@ def issue_summary(findings: pd.DataFrame) -> pd.DataFrame:
     return counts
 
 
+SUBMISSION_COLUMNS = ["unit", "file", "status", "rows_read", "rows_accepted", "rows_rejected",
+                      "fill_date", "late"]
+
+
 def submissions_frame(summary: dict) -> pd.DataFrame:
     files = pd.DataFrame(summary["files"])
     if files.empty:
-        return pd.DataFrame(
-            columns=[
-                "unit",
-                "file",
-                "status",
-                "rows_read",
-                "rows_accepted",
-                "rows_rejected",
-                "fill_date",
-                "late",
-            ]
-        )
+        return pd.DataFrame(columns=SUBMISSION_COLUMNS)
     files["fill_date"] = pd.to_datetime(files["fill_date"], errors="coerce")
-    return files[
-        [
-            "unit",
-            "file",
-            "status",
-            "rows_read",
-            "rows_accepted",
-            "rows_rejected",
-            "fill_date",
-            "late",
-        ]
-    ]
+    return files[SUBMISSION_COLUMNS]
 
 
 def write_quarter_reports(
