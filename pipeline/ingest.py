@@ -220,7 +220,7 @@ def _may_hold_name(upper: list[str] | None, lower: list[str], name_keys: set[str
         return False
     if any(g in name_keys for g in upper):
         return True
-    return any((g + k) in name_keys for g, k in zip(upper, lower))
+    return any((g + k) in name_keys for g, k in zip(upper, lower, strict=False))
 
 
 def locate_table(
@@ -636,10 +636,20 @@ def _worker_count(paths: Sequence[Path]) -> int:
     return parallel.worker_count(len(paths), big_enough=size >= PARALLEL_MIN_BYTES)
 
 
-def _read_files(paths: Sequence[Path], config: Config, resolver: UnitResolver):
-    """(path, read_file result) for every path, in order; in parallel when it pays."""
+def _read_files(
+    paths: Sequence[Path],
+    config: Config,
+    resolver: UnitResolver,
+    meanwhile: Callable[[], None] | None = None,
+):
+    """(path, read_file result) for every path, in order; in parallel when it pays.
+
+    `meanwhile` runs in this process once the files are handed to the workers (first, when
+    there are none); its exceptions propagate."""
     workers = _worker_count(paths)
     if workers <= 1:
+        if meanwhile is not None:
+            meanwhile()
         for path in paths:
             yield path, read_file(path, path.name, config, resolver)
         return
@@ -649,22 +659,33 @@ def _read_files(paths: Sequence[Path], config: Config, resolver: UnitResolver):
 
     tasks = [(str(p), p.name) for p in paths]
     done = 0
+    pool = None
     try:
-        ctx = parallel.context(["pipeline.ingest"])
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(config,)) as pool:
+        try:
+            pool = ProcessPoolExecutor(workers, mp_context=parallel.context(["pipeline.ingest"]),
+                                       initializer=_init_worker, initargs=(config,))
             chunk = max(1, min(16, len(tasks) // (workers * 8)))
-            for result in pool.map(_read_file_job, tasks, chunksize=chunk):
+            results = pool.map(_read_file_job, tasks, chunksize=chunk)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("no reader processes (%s): reading here", type(exc).__name__)
+            results = iter(())
+        if meanwhile is not None:
+            meanwhile()
+        try:
+            for result in results:
                 yield paths[done], result
                 done += 1
-    except Exception as exc:  # noqa: BLE001
-        # Workers that cannot start (a calling script without `if __name__ == "__main__"`),
-        # a worker that died (memory), or an error of read_file itself: the remaining files
-        # are read here, one by one, so the outcome is the one of a serial read.
-        log.warning("parallel reading stopped (%s); reading the remaining %d files here",
-                    type(exc).__name__, len(paths) - done)
+        except Exception as exc:  # noqa: BLE001
+            # Workers that cannot start (a calling script without `if __name__ ==
+            # "__main__"`), a worker that died (memory), or an error of read_file itself: the
+            # remaining files are read here, one by one: the outcome of a serial read.
+            log.warning("parallel reading stopped (%s); reading the remaining %d files here",
+                        type(exc).__name__, len(paths) - done)
         for path in paths[done:]:
             yield path, read_file(path, path.name, config, resolver)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def read_quarter(
@@ -672,15 +693,19 @@ def read_quarter(
     config: Config,
     files: Sequence[Path] | None = None,
     progress: Callable[[str], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> IngestResult:
-    """Read every submission of a quarter folder (or the given files) into one records frame."""
+    """Read every submission of a quarter folder (or the given files) into one records frame.
+
+    `meanwhile` (e.g. reading the base list) runs in this process while worker processes
+    read the files; its exceptions propagate."""
     resolver = UnitResolver(config.units)
     paths = list(files) if files is not None else submission_files(folder)
     reports: list[FileReport] = []
     frames: list[pd.DataFrame] = []
     columns: list[dict] = []
     unknown: list[dict] = []
-    for path, (report, f, c, u) in _read_files(paths, config, resolver):
+    for path, (report, f, c, u) in _read_files(paths, config, resolver, meanwhile):
         rel = path.name
         reports.append(report)
         frames.extend(f)

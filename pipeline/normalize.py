@@ -317,7 +317,8 @@ def name_key(s: pd.Series) -> pd.Series:
     return _text_series(fac, _name_key_u(fac.text))
 
 
-_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}  # str.lower() beyond ASCII differs
+# A-Z only: str.lower() also changes letters beyond ASCII, which header keys keep
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 _HEADER_HINT_RE = re.compile(r"(?:\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】)$")
 
 

@@ -19,7 +19,9 @@ def _full_scan(names, choices):
     return found
 
 
-@pytest.mark.parametrize("alphabet", ["甲乙丙丁戊己", "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥有限公司", "ab😀c"])
+@pytest.mark.parametrize(
+    "alphabet", ["甲乙丙丁戊己", "甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥有限公司", "ab😀c"]
+)
 def test_same_answer_as_extract_one(alphabet):
     rng = random.Random(len(alphabet))
     choices: list[object] = [

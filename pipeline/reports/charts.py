@@ -141,7 +141,9 @@ def _empty(fig: Figure, ax, text: str = "暂无数据") -> Figure:
 
 def _shown(shown: int, total: int, which: str) -> str:
     """Title note when a chart shows only some of the units."""
-    return f"\n（共 {total} 个单位，图中为{which}的 {shown} 个；全部见目标差距报告）" if shown < total else ""
+    if shown >= total:
+        return ""
+    return f"\n（共 {total} 个单位，图中为{which}的 {shown} 个；全部见目标差距报告）"
 
 
 def _pct(value: float) -> str:
@@ -161,8 +163,8 @@ def rate_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) -
     fig = Figure(figsize=(max(8.0, 0.62 * len(rows) + 3), 5.2), layout="constrained")
     ax = fig.add_subplot()
     when = f"（{quarter_label(quarter)}）" if quarter else ""
-    ax.set_title(f"各乡镇（园区）{category}企业首席质量官聘任率{when}{_shown(len(rows), total, '聘任率最低')}",
-                 fontsize=13)
+    shown = _shown(len(rows), total, "聘任率最低")
+    ax.set_title(f"各乡镇（园区）{category}企业首席质量官聘任率{when}{shown}", fontsize=13)
     if rows.empty:
         return _empty(fig, ax)
 
@@ -220,8 +222,8 @@ def gap_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) ->
     fig = Figure(figsize=(8.5, max(3.5, 0.38 * len(rows) + 1.8)), layout="constrained")
     ax = fig.add_subplot()
     when = f"（{quarter_label(quarter)}）" if quarter else ""
-    ax.set_title(f"{category}企业距进度目标尚缺合格首席质量官数{when}{_shown(len(rows), total, '差距最大')}",
-                 fontsize=13)
+    shown = _shown(len(rows), total, "差距最大")
+    ax.set_title(f"{category}企业距进度目标尚缺合格首席质量官数{when}{shown}", fontsize=13)
     if rows.empty:
         return _empty(fig, ax)
 

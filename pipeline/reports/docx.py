@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import math
@@ -18,6 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from pipeline.fields import CATEGORIES
 from pipeline.fsutil import atomic_path
@@ -1187,7 +1189,7 @@ def _add_page_numbers(doc: DocxDocument) -> None:
 def _add_table(
     doc: DocxDocument, headers: list[str], rows: list[list[str]], widths_cm: list[float]
 ) -> None:
-    table = doc.add_table(rows=1 + len(rows), cols=len(headers))
+    table = doc.add_table(rows=1 + min(len(rows), 1), cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
@@ -1202,7 +1204,9 @@ def _add_table(
     repeat = OxmlElement("w:tblHeader")  # header row repeats on every page
     repeat.set(qn("w:val"), "true")
     tr_pr.append(repeat)
-    for r_idx, (row, values) in enumerate(zip(all_rows, [headers, *rows], strict=True)):
+    template = None
+    for r_idx, (row, values) in enumerate(zip(all_rows, [headers, *rows[:1]], strict=True)):
+        paragraphs = []
         for c_idx, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
             cell.width = widths[c_idx]
             cell.vertical_alignment = WD_ALIGN_VERTICAL.CENTER
@@ -1211,5 +1215,23 @@ def _add_table(
             _add_run(
                 p, _scrub(value), font=TABLE_FONT, size=TABLE_PT, bold=True if r_idx == 0 else None
             )
-            if r_idx > 0 and c_idx > 0 and len(value) > 12:
-                p.alignment = WD_ALIGN_PARAGRAPH.LEFT
+            paragraphs.append(p)
+        if r_idx > 0:
+            template = copy.deepcopy(row._tr)  # a formatted data row, before any alignment
+            _align_cells(paragraphs, values)
+    # Further data rows: copies of the first one with their own text. python-docx spends
+    # ~0.1 ms per cell property; a province's unit table has thousands of cells.
+    for values in rows[1:]:
+        tr = copy.deepcopy(template)
+        paragraphs = [Paragraph(p, table) for p in tr.iter(qn("w:p"))]
+        for p, value in zip(paragraphs, values, strict=True):
+            Run(p._p.r_lst[0], p).text = _XML_ILLEGAL.sub("", _scrub(value))
+        _align_cells(paragraphs, values)
+        table._tbl.append(tr)
+
+
+def _align_cells(paragraphs: list[Paragraph], values: list[str]) -> None:
+    """Long text in a data cell (not the first column) is left-aligned."""
+    for c_idx, (p, value) in enumerate(zip(paragraphs, values, strict=True)):
+        if c_idx > 0 and len(value) > 12:
+            p.alignment = WD_ALIGN_PARAGRAPH.LEFT
