@@ -318,27 +318,23 @@ def _rate_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[cols].rename(columns=RATE_HEADERS).reset_index(drop=True)
 
 
+def _color_labels(ws: Worksheet, table: _Table, column: str, pairs) -> None:
+    """Colour the cells of `column` whose text equals a label: ((label, format), ...)."""
+    c = table.col(column)
+    for label, cell_format in pairs:
+        ws.conditional_format(
+            table.first_row, c, table.last_row, c,
+            {"type": "cell", "criteria": "==", "value": f'"{label}"', "format": cell_format},
+        )
+
+
 def _status_formats(ws: Worksheet, fmt: _Formats, table: _Table) -> None:
     if table.last_row < table.first_row:
         return
-    status = table.col("状态")
-    for label, cell_format in (
-        (STATUS_MET, fmt.green),
-        (STATUS_ON_PACE, fmt.amber),
-        (STATUS_BEHIND, fmt.red),
-    ):
-        ws.conditional_format(
-            table.first_row,
-            status,
-            table.last_row,
-            status,
-            {
-                "type": "cell",
-                "criteria": "==",
-                "value": f'"{label}"',
-                "format": cell_format,
-            },
-        )
+    _color_labels(
+        ws, table, "状态",
+        ((STATUS_MET, fmt.green), (STATUS_ON_PACE, fmt.amber), (STATUS_BEHIND, fmt.red)),
+    )
     for name in ("差距(应达)", "差距(进度)"):
         c = table.col(name)
         ws.conditional_format(
@@ -709,24 +705,10 @@ def _write_submissions(ws: Worksheet, fmt: _Formats, ctx: ReportContext) -> None
     formats = {"序号": INT, "读取行数": INT, "接收行数": INT, "退回行数": INT, "填报日期": DATE}
     table = _write_table(ws, fmt, frame, 2, formats)
     if table.last_row >= table.first_row:
-        status = table.col("状态")
-        for label, cell_format in (
-            (MISSING, fmt.red),
-            ("读取失败", fmt.red),
-            ("已读取", fmt.green),
-        ):
-            ws.conditional_format(
-                table.first_row,
-                status,
-                table.last_row,
-                status,
-                {
-                    "type": "cell",
-                    "criteria": "==",
-                    "value": f'"{label}"',
-                    "format": cell_format,
-                },
-            )
+        _color_labels(
+            ws, table, "状态",
+            ((MISSING, fmt.red), ("读取失败", fmt.red), ("已读取", fmt.green)),
+        )
         late = table.col("是否逾期")
         ws.conditional_format(
             table.first_row,
