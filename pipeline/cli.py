@@ -136,7 +136,10 @@ def _cmd_run(config, args) -> int:
             print(f"{prefix}：{exc}", file=sys.stderr)
             return code
 
-    table = Table(title="首席质量官季度处理结果（规上、中小微为合格聘任率）", title_justify="left")
+    table = Table(
+        title="首席质量官季度处理结果（规上、中小微为合格聘任率；输入未变的季度跳过）",
+        title_justify="left",
+    )
     for col in ("季度", "文件", "失败", "读取", "接收", "退回", "问题", "规上", "中小微", "状态"):
         table.add_column(
             col, justify="right" if col not in ("季度", "状态") else "left", no_wrap=True
@@ -160,7 +163,7 @@ def _cmd_run(config, args) -> int:
             str(sum(s.get("issue_counts", {}).values())),
             pct("规上"),
             pct("重点行业中小微"),
-            "未变，跳过" if res.skipped else "已处理",
+            "跳过" if res.skipped else "已处理",
         )
     console.print(table)
     for res in results:
