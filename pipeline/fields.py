@@ -122,7 +122,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # Headers that are not data and are dropped without comment.
 IGNORED_HEADERS: tuple[str, ...] = ("序号", "编号", "no", "no.", "序")
 
-# Fields a group header (merged cell over sub-columns) qualifies: "首席质量官" over 姓名 / 身份证号码.
+# Fields a group header (merged cell over sub-columns) qualifies:
+# "首席质量官" over 姓名 / 身份证号码.
 GROUP_PREFIXES: dict[str, str] = {"首席质量官": "cqo", "企业": "enterprise", "单位": "enterprise"}
 
 # Provenance columns every record carries from the first read.

@@ -248,8 +248,7 @@ def locate_table(
         if r > 0 and any(_cell_text(v) for v in filled[r - 1]):
             candidates.append((filled[r - 1], filled[r]))
         for upper, lower in candidates:
-            if not _may_hold_name(keys[r - 1] if upper is not None else None, keys[r],
-                                  name_keys):
+            if not _may_hold_name(keys[r - 1] if upper is not None else None, keys[r], name_keys):
                 continue
             table = _map_headers(upper, lower, lookup)
             score = len(table.mapping) * 2 - len(table.unknown)
@@ -310,7 +309,9 @@ def _check_container(path: Path, head: bytes, config: Config) -> None:
     limits = config.limits
     size = path.stat().st_size
     if size > limits.max_file_mb * 1024 * 1024:
-        raise IngestError(f"文件过大（{size / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB），已拒收")
+        raise IngestError(
+            f"文件过大（{size / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB），已拒收"
+        )
     if head.startswith(_ZIP_MAGIC):
         from pipeline.container import ContainerError, inspect_zip
 
@@ -383,7 +384,9 @@ def _read_workbook(path: Path) -> list[_Sheet]:
                 except Exception:  # ods: no merge information
                     merged = []
             except Exception as exc:
-                raise IngestError(f"工作表「{meta.name}」无法读取：{_calamine_message(exc)}") from exc
+                raise IngestError(
+                    f"工作表「{meta.name}」无法读取：{_calamine_message(exc)}"
+                ) from exc
             hidden = meta.visible != SheetVisibleEnum.Visible
             sheets.append(_Sheet(meta.name, hidden, rows, merged))
         return sheets
@@ -393,7 +396,10 @@ def _calamine_message(exc: Exception) -> str:
     text = str(exc)
     if "password" in text.lower() or "Password" in type(exc).__name__:
         return "文件设置了打开密码，无法读取；请取消密码后重新报送"
-    return f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）；请用 Excel/WPS 打开后另存为 .xlsx 再报送"
+    return (
+        f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）；"
+        "请用 Excel/WPS 打开后另存为 .xlsx 再报送"
+    )
 
 
 def read_sheets(path: Path, config: Config) -> tuple[list[_Sheet], str, int]:
@@ -402,7 +408,9 @@ def read_sheets(path: Path, config: Config) -> tuple[list[_Sheet], str, int]:
     Returns the sheets, the file's sha256 and size. Raises IngestError with a Chinese reason.
     """
     try:
-        data = path.read_bytes() if path.stat().st_size <= config.limits.max_file_mb * 1048576 else b""
+        data = (
+            path.read_bytes() if path.stat().st_size <= config.limits.max_file_mb * 1048576 else b""
+        )
     except OSError as exc:
         raise IngestError(f"文件无法打开：{exc.strerror or exc}") from exc
     if data:
@@ -419,7 +427,10 @@ def read_sheets(path: Path, config: Config) -> tuple[list[_Sheet], str, int]:
     elif path.suffix.lower() == ".csv":
         sheets = _read_csv(data)
     else:
-        raise IngestError("文件内容不是 Excel 工作簿（可能已损坏或扩展名有误）；请用 Excel/WPS 另存为 .xlsx 后报送")
+        raise IngestError(
+            "文件内容不是 Excel 工作簿（可能已损坏或扩展名有误）；"
+            "请用 Excel/WPS 另存为 .xlsx 后报送"
+        )
     if not any(_cell_text(c) for sheet in sheets for row in sheet.rows for c in row):
         # Readable but blank: say so, rather than an "ok" file that silently brought nothing.
         raise IngestError("文件中没有任何内容（所有工作表均为空）；请填写后重新报送")
@@ -433,11 +444,14 @@ def _is_note_row(cells: list[object]) -> bool:
     filled = [c for c in cells if _cell_text(c)]
     if not filled:
         return True
-    return len(filled) <= 3 and bool(_NOTE_ROW.match(to_halfwidth(pd.Series([_cell_text(filled[0])])).iloc[0]))
+    return len(filled) <= 3 and bool(
+        _NOTE_ROW.match(to_halfwidth(pd.Series([_cell_text(filled[0])])).iloc[0])
+    )
 
 
 def _title_hints(rows: list[list[object]], header_row: int) -> tuple[str | None, str | None]:
-    """Unit and fill date written in the title rows above the header (填报单位：XX 填报日期：...)."""
+    """Unit and fill date written in the title rows above the header
+    (填报单位：XX 填报日期：...)."""
     unit_text = date_text = None
     for row in rows[: max(0, header_row - 0)]:
         for cell in row:
@@ -484,9 +498,7 @@ def _grid(rows: list[list[object]], cols: list[int]) -> np.ndarray:
     return grid[:, cols]
 
 
-def _sheet_records(
-    sheet: _Sheet, table: _Table
-) -> tuple[dict[str, list[object]], list[int], int]:
+def _sheet_records(sheet: _Sheet, table: _Table) -> tuple[dict[str, list[object]], list[int], int]:
     """Columns of the records under the header, their Excel rows, and the last header row.
 
     A row is a record when a mapped cell is filled, it is not a note line, and it has more
@@ -560,8 +572,15 @@ def read_file(
             report.title_date = title_date
         data, excel_rows, sr.header_row = _sheet_records(sheet, table)
         for col, name in table.mapping.items():
-            columns.append({"_file": rel, "_sheet": sheet.name, "field": name, "col": col,
-                            "header": table.headers[col]})
+            columns.append(
+                {
+                    "_file": rel,
+                    "_sheet": sheet.name,
+                    "field": name,
+                    "col": col,
+                    "header": table.headers[col],
+                }
+            )
         for col, header in table.unknown.items():
             unknown.append({"_file": rel, "_sheet": sheet.name, "col": col, "header": header})
         sr.rows_read = len(excel_rows)
@@ -662,8 +681,12 @@ def _read_files(
     pool = None
     try:
         try:
-            pool = ProcessPoolExecutor(workers, mp_context=parallel.context(["pipeline.ingest"]),
-                                       initializer=_init_worker, initargs=(config,))
+            pool = ProcessPoolExecutor(
+                workers,
+                mp_context=parallel.context(["pipeline.ingest"]),
+                initializer=_init_worker,
+                initargs=(config,),
+            )
             chunk = max(1, min(16, len(tasks) // (workers * 8)))
             results = pool.map(_read_file_job, tasks, chunksize=chunk)
         except Exception as exc:  # noqa: BLE001
@@ -679,8 +702,11 @@ def _read_files(
             # Workers that cannot start (a calling script without `if __name__ ==
             # "__main__"`), a worker that died (memory), or an error of read_file itself: the
             # remaining files are read here, one by one: the outcome of a serial read.
-            log.warning("parallel reading stopped (%s); reading the remaining %d files here",
-                        type(exc).__name__, len(paths) - done)
+            log.warning(
+                "parallel reading stopped (%s); reading the remaining %d files here",
+                type(exc).__name__,
+                len(paths) - done,
+            )
         for path in paths[done:]:
             yield path, read_file(path, path.name, config, resolver)
     finally:

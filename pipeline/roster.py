@@ -51,8 +51,7 @@ CHANGE_COLUMNS = [
 ]
 # Fields that tell whether two rows describe the same appointment. Contact details are left
 # out: a department's list with a 手机 column and a township's with only 联系方式 still agree.
-_SIGNATURE = ["cqo_name", "id_number", "education_level", "quality_years_value",
-              "tenure_status"]
+_SIGNATURE = ["cqo_name", "id_number", "education_level", "quality_years_value", "tenure_status"]
 
 
 @dataclass(frozen=True)
@@ -175,8 +174,9 @@ def _near_misses(names: Iterable[str], choices: list[object], cutoff: float = 80
         cand = cand[(3 * size >= 2 * n) & (2 * size <= 3 * n)]
         if not len(cand):
             continue
-        hit = process.extractOne(name, texts_by_pos[cand].tolist(), scorer=fuzz.ratio,
-                                 score_cutoff=cutoff)
+        hit = process.extractOne(
+            name, texts_by_pos[cand].tolist(), scorer=fuzz.ratio, score_cutoff=cutoff
+        )
         if hit is not None:
             found[name] = int(cand[hit[2]])
     return found
@@ -229,7 +229,9 @@ def build_roster(
         )
 
     accepted = recs[~recs["rejected"]].copy()
-    accepted["_kind_rank"] = accepted["_unit"].map(lambda u: 1 if unit_kinds.get(u) == "部门" else 0)
+    accepted["_kind_rank"] = accepted["_unit"].map(
+        lambda u: 1 if unit_kinds.get(u) == "部门" else 0
+    )
     winners, conflict_rows = _pick_winners(accepted)
     if len(conflict_rows):
         conflicted = accepted.loc[conflict_rows]
@@ -239,9 +241,7 @@ def build_roster(
                 "conflicting_submissions",
                 "cqo_name",
                 conflicted["cqo_name"],
-                winner=conflicted["ent_key"].map(
-                    winners.set_index("ent_key")["_unit"].to_dict()
-                ),
+                winner=conflicted["ent_key"].map(winners.set_index("ent_key")["_unit"].to_dict()),
             )
         )
 
@@ -278,9 +278,7 @@ def build_roster(
     entries = _entries(staying, base, quarter)
     entries["registered_quarter"] = quarter
     keep_quarter = ~new_person & ~is_new
-    entries.loc[keep_quarter, "registered_quarter"] = (
-        was["registered_quarter"].values[keep_quarter]
-    )
+    entries.loc[keep_quarter, "registered_quarter"] = was["registered_quarter"].values[keep_quarter]
     untouched = prev[~prev.index.isin(winners["ent_key"])]
     roster = pd.concat([untouched.reset_index(drop=True), entries], ignore_index=True)
     roster = roster.reindex(columns=ROSTER_COLUMNS)
@@ -288,7 +286,11 @@ def build_roster(
 
     findings.append(_held_elsewhere(staying, untouched))
     changes = _changes(staying, was, is_new, is_change, days, left, prev)
-    raw = pd.concat(findings, ignore_index=True) if findings else _raw_findings(recs.iloc[:0], "", "", recs["enterprise_name"].iloc[:0])
+    raw = (
+        pd.concat(findings, ignore_index=True)
+        if findings
+        else _raw_findings(recs.iloc[:0], "", "", recs["enterprise_name"].iloc[:0])
+    )
     recs["winner"] = recs.index.isin(winners.index)
     return RosterResult(roster=roster, changes=changes, findings=raw, records=recs)
 
@@ -302,7 +304,10 @@ def _held_elsewhere(staying: pd.DataFrame, untouched: pd.DataFrame) -> pd.DataFr
     hit = staying["id_number"].isin(held.index)
     rows = staying[hit]
     return _raw_findings(
-        rows, "cqo_multiple_enterprises:roster", "id_number", rows["id_number"],
+        rows,
+        "cqo_multiple_enterprises:roster",
+        "id_number",
+        rows["id_number"],
         others=rows["id_number"].map(held),
     )
 
@@ -318,7 +323,9 @@ def _pick_winners(accepted: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
     sig = _row_codes(same.astype("str").fillna(""))
     n_sigs = sig.groupby(accepted["ent_key"]).transform("nunique")
     conflict = accepted.index[n_sigs > 1]
-    all_dated = accepted["appointment_date_parsed"].notna().groupby(accepted["ent_key"]).transform("all")
+    all_dated = (
+        accepted["appointment_date_parsed"].notna().groupby(accepted["ent_key"]).transform("all")
+    )
     sort_date = accepted["appointment_date_parsed"].where(all_dated)
     ordered = accepted.assign(_sort_date=sort_date).sort_values(
         ["ent_key", "_sort_date", "_kind_rank"],
@@ -351,8 +358,12 @@ def _entries(winners: pd.DataFrame, base: pd.DataFrame, quarter: str) -> pd.Data
     in_base = entries["base_id"].notna()
     ids = entries.loc[in_base, "base_id"].astype(int)
     entries["in_base"] = in_base
-    for col, src in (("base_name", "enterprise_name"), ("category", "category"),
-                     ("department", "department"), ("township", "township")):
+    for col, src in (
+        ("base_name", "enterprise_name"),
+        ("category", "category"),
+        ("department", "department"),
+        ("township", "township"),
+    ):
         values = pd.Series(pd.NA, index=entries.index, dtype="object")
         values.loc[in_base] = base[src].reindex(ids).values
         if col == "township":
@@ -405,7 +416,9 @@ def _changes(staying, was, is_new, is_change, days, left, prev) -> pd.DataFrame:
     return out.reindex(columns=CHANGE_COLUMNS)
 
 
-def _raw_findings(rows: pd.DataFrame, rule: str, field: str, value: pd.Series, **params) -> pd.DataFrame:
+def _raw_findings(
+    rows: pd.DataFrame, rule: str, field: str, value: pd.Series, **params
+) -> pd.DataFrame:
     frame = pd.DataFrame(
         {"record": rows.index, "rule": rule, "field": field, "value": value.values},
     )

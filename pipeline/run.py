@@ -100,8 +100,12 @@ RUN_VERSION = "1"
 # -- the run -------------------------------------------------------------------------------
 
 
-def run(config: Config, quarter: str | None = None, progress: Progress | None = None,
-        force: bool = False) -> list[QuarterResult]:
+def run(
+    config: Config,
+    quarter: str | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> list[QuarterResult]:
     """Process every quarter under input/ in order (or one), skipping unchanged ones.
 
     A quarter is reprocessed when its inputs changed, when an earlier quarter was
@@ -140,11 +144,15 @@ def run(config: Config, quarter: str | None = None, progress: Progress | None = 
             for q in quarters:
                 digest = input_digest(config, q)
                 summary_path = config.output_dir / q / SUMMARY_NAME
-                fresh = stored.get(q) == digest and _reports_complete(summary_path,
-                                                                      store.summary(q))
+                fresh = stored.get(q) == digest and _reports_complete(
+                    summary_path, store.summary(q)
+                )
                 if fresh and not dirty:
-                    results.append(QuarterResult(q, store.summary(q) or {},
-                                                 config.output_dir / q, skipped=True))
+                    results.append(
+                        QuarterResult(
+                            q, store.summary(q) or {}, config.output_dir / q, skipped=True
+                        )
+                    )
                     continue
                 dirty = True
                 results.append(run_quarter(config, q, store, digest, progress))
@@ -153,8 +161,9 @@ def run(config: Config, quarter: str | None = None, progress: Progress | None = 
         lock.release()
 
 
-def run_quarter(config: Config, quarter: str, store: Store, digest: str,
-                progress: Progress) -> QuarterResult:
+def run_quarter(
+    config: Config, quarter: str, store: Store, digest: str, progress: Progress
+) -> QuarterResult:
     """Read, validate, merge and report one quarter; store it in one transaction."""
     from pipeline import normalize, validate
     from pipeline.roster import build_roster, match_base_list
@@ -202,8 +211,13 @@ def run_quarter(config: Config, quarter: str, store: Store, digest: str,
     records = checked.records
     records["problems"] = validate.problems_by_record(checked.findings, records.index)
     merged = build_roster(
-        records, base, previous, quarter, unit_kinds,
-        config.rules.change_registration_days, file_dates,
+        records,
+        base,
+        previous,
+        quarter,
+        unit_kinds,
+        config.rules.change_registration_days,
+        file_dates,
     )
     roster_findings = validate.finish_findings(merged.findings, merged.records, raw.columns)
     findings = validate.concat_findings([file_findings, checked.findings, roster_findings])
@@ -213,11 +227,15 @@ def run_quarter(config: Config, quarter: str, store: Store, digest: str,
     progress.stage("计算聘任率")
     base_status = _base_status(base, roster)
     rates = targets.compute_rates(
-        base_status, quarter, config.start, config.milestones,
+        base_status,
+        quarter,
+        config.start,
+        config.milestones,
         unit_order=[u.name for u in config.units],
     )
-    summary = build_summary(quarter, raw, records, findings, rates, config, base, roster,
-                            merged.changes, file_dates)
+    summary = build_summary(
+        quarter, raw, records, findings, rates, config, base, roster, merged.changes, file_dates
+    )
     _check_invariants(summary, records, roster, findings)
     lap("rates")
 
@@ -232,9 +250,23 @@ def run_quarter(config: Config, quarter: str, store: Store, digest: str,
     try:
         trend = _trend(store, quarter, rates)
         previous_rates = _stored_rates(store, targets.previous_quarter(quarter))
-        _write_reports(config, quarter, staging, raw, base, base_status, roster,
-                       merged.changes, findings, rates, previous_rates, trend, summary, folder,
-                       file_dates)
+        _write_reports(
+            config,
+            quarter,
+            staging,
+            raw,
+            base,
+            base_status,
+            roster,
+            merged.changes,
+            findings,
+            rates,
+            previous_rates,
+            trend,
+            summary,
+            folder,
+            file_dates,
+        )
         _check_reports(staging, roster, findings)
         lap("reports")
 
@@ -284,8 +316,9 @@ def _previous_roster(store: Store, quarter: str) -> pd.DataFrame:
     return frame
 
 
-def _add_roster_problems(roster: pd.DataFrame, roster_findings: pd.DataFrame,
-                         quarter: str) -> pd.DataFrame:
+def _add_roster_problems(
+    roster: pd.DataFrame, roster_findings: pd.DataFrame, quarter: str
+) -> pd.DataFrame:
     """Roster-stage warnings join the 问题 text of this quarter's entries."""
     if roster_findings.empty:
         return roster
@@ -328,8 +361,16 @@ def _trend(store: Store, quarter: str, rates: pd.DataFrame) -> pd.DataFrame:
     if len(stored):
         stored = stored[(stored["unit"] == targets.COUNTY) & (stored["quarter"] < quarter)]
     trend = pd.concat([stored, county_now], ignore_index=True) if len(stored) else county_now
-    keep = ["quarter", "category", "base", "appointed", "qualified", "rate", "target_due",
-            "target_pace"]
+    keep = [
+        "quarter",
+        "category",
+        "base",
+        "appointed",
+        "qualified",
+        "rate",
+        "target_due",
+        "target_pace",
+    ]
     return trend[keep].sort_values(["quarter", "category"]).reset_index(drop=True)
 
 
@@ -348,8 +389,12 @@ def _record_appointments(tx, changes: pd.DataFrame, roster: pd.DataFrame, quarte
     tx.start_appointments(current.assign(source=current["source"]))
 
 
-def _file_timeliness(raw: ingest.IngestResult, records: pd.DataFrame, deadline: dt.date,
-                     file_dates: dict[str, dt.date]) -> dict[str, tuple[str | None, bool]]:
+def _file_timeliness(
+    raw: ingest.IngestResult,
+    records: pd.DataFrame,
+    deadline: dt.date,
+    file_dates: dict[str, dt.date],
+) -> dict[str, tuple[str | None, bool]]:
     """File -> (fill date used, late?). The title's 填报日期 first, else the latest 填写日期 of
     the file's rows; unknown dates are not judged late."""
     latest = records.groupby("_file")["fill_date_parsed"].max() if len(records) else pd.Series()
@@ -362,8 +407,9 @@ def _file_timeliness(raw: ingest.IngestResult, records: pd.DataFrame, deadline: 
     return out
 
 
-def build_summary(quarter, raw, records, findings, rates, config, base, roster, changes,
-                  file_dates) -> dict:
+def build_summary(
+    quarter, raw, records, findings, rates, config, base, roster, changes, file_dates
+) -> dict:
     """run_summary.json: the contract of DESIGN.md, extended with timeliness and counts."""
     rejected = records.groupby("_file")["rejected"].sum() if len(records) else pd.Series()
     deadline = targets.quarter_end(quarter) + dt.timedelta(days=config.submission_deadline_days)
@@ -372,22 +418,29 @@ def build_summary(quarter, raw, records, findings, rates, config, base, roster, 
     for f in raw.files:
         n_rej = int(rejected.get(f.file, 0))
         fill_date, late = timeliness[f.file]
-        files.append({
-            "file": f.file,
-            "unit": f.unit,
-            "status": f.status,
-            "error": f.error,
-            "rows_read": f.rows_read,
-            "rows_accepted": f.rows_read - n_rej,
-            "rows_rejected": n_rej,
-            "sheets": [
-                {"sheet": s.sheet, "hidden": s.hidden, "header_row": s.header_row,
-                 "rows_read": s.rows_read, "skipped": s.skipped}
-                for s in f.sheets
-            ],
-            "fill_date": fill_date,
-            "late": late,
-        })
+        files.append(
+            {
+                "file": f.file,
+                "unit": f.unit,
+                "status": f.status,
+                "error": f.error,
+                "rows_read": f.rows_read,
+                "rows_accepted": f.rows_read - n_rej,
+                "rows_rejected": n_rej,
+                "sheets": [
+                    {
+                        "sheet": s.sheet,
+                        "hidden": s.hidden,
+                        "header_row": s.header_row,
+                        "rows_read": s.rows_read,
+                        "skipped": s.skipped,
+                    }
+                    for s in f.sheets
+                ],
+                "fill_date": fill_date,
+                "late": late,
+            }
+        )
     sent = {f["unit"] for f in files if f["unit"]}
     missing = [u.name for u in config.units if u.kind != "部门" and u.name not in sent]
     counts = findings["rule"].value_counts().sort_index()
@@ -405,9 +458,21 @@ def build_summary(quarter, raw, records, findings, rates, config, base, roster, 
         "issue_counts": {str(k): int(v) for k, v in counts.items()},
         "rates": [
             {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-            for row in rates[["unit", "category", "base", "appointed", "qualified", "rate",
-                              "target_due", "target_pace", "gap_due", "gap_pace",
-                              "dimension"]].to_dict("records")
+            for row in rates[
+                [
+                    "unit",
+                    "category",
+                    "base",
+                    "appointed",
+                    "qualified",
+                    "rate",
+                    "target_due",
+                    "target_pace",
+                    "gap_due",
+                    "gap_pace",
+                    "dimension",
+                ]
+            ].to_dict("records")
         ],
         "profile": config.profile,
         "deadline": deadline.isoformat(),
@@ -417,14 +482,13 @@ def build_summary(quarter, raw, records, findings, rates, config, base, roster, 
         "base_enterprises": int(len(base)),
         "roster_size": int(len(roster)),
         "changes": {str(k): int(v) for k, v in changes["change"].value_counts().items()},
-        "severity_counts": {
-            str(k): int(v) for k, v in findings["severity"].value_counts().items()
-        },
+        "severity_counts": {str(k): int(v) for k, v in findings["severity"].value_counts().items()},
     }
 
 
-def _check_invariants(summary: dict, records: pd.DataFrame, roster: pd.DataFrame,
-                      findings: pd.DataFrame) -> None:
+def _check_invariants(
+    summary: dict, records: pd.DataFrame, roster: pd.DataFrame, findings: pd.DataFrame
+) -> None:
     """Reconciliation before anything is written, each count taken from its own source: rows
     read per file (ingest) = records of that file; rejected rows = records with an `error`
     finding, per file; read = accepted + rejected; every accepted record's enterprise is on
@@ -441,8 +505,10 @@ def _check_invariants(summary: dict, records: pd.DataFrame, roster: pd.DataFrame
         if f["rows_read"] != read:
             problems.append(f"{f['file']}: 读取 {f['rows_read']} 行，记录 {read} 行")
         if f["rows_rejected"] != int(rejected.get(f["file"], 0)):
-            problems.append(f"{f['file']}: 退回 {f['rows_rejected']} 行，实有 "
-                            f"{int(rejected.get(f['file'], 0))} 行")
+            problems.append(
+                f"{f['file']}: 退回 {f['rows_rejected']} 行，实有 "
+                f"{int(rejected.get(f['file'], 0))} 行"
+            )
         if f["rows_read"] != f["rows_accepted"] + f["rows_rejected"]:
             problems.append(f"{f['file']}: 读取 {f['rows_read']} ≠ 接收 + 退回")
     if set(by_file.index) - {f["file"] for f in summary["files"]}:
@@ -471,8 +537,10 @@ def _check_reports(folder: Path, roster: pd.DataFrame, findings: pd.DataFrame) -
             return sum(max(book.get_sheet_by_name(n).height - 1, 0) for n in parts)
 
     problems = []
-    for name, sheet, expected in (("花名册.xlsx", "花名册", len(roster)),
-                                  ("问题清单.xlsx", "问题清单", len(findings))):
+    for name, sheet, expected in (
+        ("花名册.xlsx", "花名册", len(roster)),
+        ("问题清单.xlsx", "问题清单", len(findings)),
+    ):
         path = folder / name
         written = data_rows(path, sheet) if path.is_file() else None
         if written != expected:
@@ -481,17 +549,31 @@ def _check_reports(folder: Path, roster: pd.DataFrame, findings: pd.DataFrame) -
         raise InvariantError("对账失败：" + "；".join(problems))
 
 
-def _check_stored(store: Store, quarter: str, summary: dict, roster: pd.DataFrame,
-                  findings: pd.DataFrame, rates: pd.DataFrame) -> None:
+def _check_stored(
+    store: Store,
+    quarter: str,
+    summary: dict,
+    roster: pd.DataFrame,
+    findings: pd.DataFrame,
+    rates: pd.DataFrame,
+) -> None:
     """Inside the store transaction, before the commit: what the store now holds for the
     quarter is what the reports show."""
-    expected = {"submissions": len(summary["files"]), "roster": len(roster),
-                "findings": len(findings), "rates": len(rates)}
+    expected = {
+        "submissions": len(summary["files"]),
+        "roster": len(roster),
+        "findings": len(findings),
+        "rates": len(rates),
+    }
     problems = []
     for table, n in expected.items():
-        stored = store.conn.execute(
-            f'SELECT COUNT(*) FROM "{table}" WHERE quarter = ?', (quarter,)
-        ).fetchone()[0] if n else 0
+        stored = (
+            store.conn.execute(
+                f'SELECT COUNT(*) FROM "{table}" WHERE quarter = ?', (quarter,)
+            ).fetchone()[0]
+            if n
+            else 0
+        )
         if stored != n:
             problems.append(f"数据库 {table} 有 {stored} 行，应为 {n} 行")
     if problems:
@@ -513,12 +595,38 @@ def _reports_complete(summary_path: Path, stored: dict | None) -> bool:
     return json.dumps(on_disk, sort_keys=True) == json.dumps(stored, sort_keys=True)
 
 
-def _write_reports(config, quarter, out, raw, base, base_status, roster, changes, findings,
-                   rates, previous_rates, trend, summary, folder, file_dates) -> None:
+def _write_reports(
+    config,
+    quarter,
+    out,
+    raw,
+    base,
+    base_status,
+    roster,
+    changes,
+    findings,
+    rates,
+    previous_rates,
+    trend,
+    summary,
+    folder,
+    file_dates,
+) -> None:
     from pipeline.reports import build
 
     build.write_quarter_reports(
-        config=config, quarter=quarter, out=out, raw=raw, base=base, base_status=base_status,
-        roster=roster, changes=changes, findings=findings, rates=rates,
-        previous_rates=previous_rates, trend=trend, summary=summary, folder=folder,
+        config=config,
+        quarter=quarter,
+        out=out,
+        raw=raw,
+        base=base,
+        base_status=base_status,
+        roster=roster,
+        changes=changes,
+        findings=findings,
+        rates=rates,
+        previous_rates=previous_rates,
+        trend=trend,
+        summary=summary,
+        folder=folder,
     )

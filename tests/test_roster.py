@@ -187,7 +187,8 @@ def stall(self, *a, **k):
     time.sleep(600)
 
 store._QuarterWriter.finish = stall
-config = load_config({root!r} + "/config.yaml").with_paths(pathlib.Path({inp!r}), pathlib.Path({out!r}))
+config = load_config({root!r} + "/config.yaml")
+config = config.with_paths(pathlib.Path({inp!r}), pathlib.Path({out!r}))
 run(config, force=True)
 """
 
