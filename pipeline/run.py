@@ -250,22 +250,23 @@ def run_quarter(
     try:
         trend = _trend(store, quarter, rates)
         previous_rates = _stored_rates(store, targets.previous_quarter(quarter))
-        _write_reports(
-            config,
-            quarter,
-            staging,
-            raw,
-            base,
-            base_status,
-            roster,
-            merged.changes,
-            findings,
-            rates,
-            previous_rates,
-            trend,
-            summary,
-            folder,
-            file_dates,
+        from pipeline.reports import build
+
+        build.write_quarter_reports(
+            config=config,
+            quarter=quarter,
+            out=staging,
+            raw=raw,
+            base=base,
+            base_status=base_status,
+            roster=roster,
+            changes=merged.changes,
+            findings=findings,
+            rates=rates,
+            previous_rates=previous_rates,
+            trend=trend,
+            summary=summary,
+            folder=folder,
         )
         _check_reports(staging, roster, findings)
         lap("reports")
@@ -458,21 +459,7 @@ def build_summary(
         "issue_counts": {str(k): int(v) for k, v in counts.items()},
         "rates": [
             {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-            for row in rates[
-                [
-                    "unit",
-                    "category",
-                    "base",
-                    "appointed",
-                    "qualified",
-                    "rate",
-                    "target_due",
-                    "target_pace",
-                    "gap_due",
-                    "gap_pace",
-                    "dimension",
-                ]
-            ].to_dict("records")
+            for row in rates[targets.RATE_COLUMNS].to_dict("records")
         ],
         "profile": config.profile,
         "deadline": deadline.isoformat(),
@@ -593,40 +580,3 @@ def _reports_complete(summary_path: Path, stored: dict | None) -> bool:
     on_disk.pop("timings", None)
     # Compared as JSON text: a NaN rate is equal to itself there.
     return json.dumps(on_disk, sort_keys=True) == json.dumps(stored, sort_keys=True)
-
-
-def _write_reports(
-    config,
-    quarter,
-    out,
-    raw,
-    base,
-    base_status,
-    roster,
-    changes,
-    findings,
-    rates,
-    previous_rates,
-    trend,
-    summary,
-    folder,
-    file_dates,
-) -> None:
-    from pipeline.reports import build
-
-    build.write_quarter_reports(
-        config=config,
-        quarter=quarter,
-        out=out,
-        raw=raw,
-        base=base,
-        base_status=base_status,
-        roster=roster,
-        changes=changes,
-        findings=findings,
-        rates=rates,
-        previous_rates=previous_rates,
-        trend=trend,
-        summary=summary,
-        folder=folder,
-    )
