@@ -14,20 +14,8 @@ from docx.oxml.ns import qn
 
 from pipeline.reports.context import ReportContext
 from pipeline.reports.docx import write_supervision_report
+from pipeline.targets import RATE_COLUMNS
 
-RATE_COLUMNS = [
-    "dimension",
-    "unit",
-    "category",
-    "base",
-    "appointed",
-    "qualified",
-    "rate",
-    "target_due",
-    "target_pace",
-    "gap_due",
-    "gap_pace",
-]
 SECTIONS = ["总体情况", "达标单位", "滞后单位", "报送情况", "数据质量", "整改要求"]
 RAW_ID = "421223199001011234"
 RAW_MOBILE = "13812345678"
