@@ -54,9 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     out = args.output or (ROOT / "benchmarks" / "out" / args.scale_dir.name / "stages")
     config = config.with_paths(None, out)
     if args.no_reports:
-        run._write_reports = lambda *a, **k: None  # type: ignore[assignment]
-        if hasattr(run, "_check_reports"):  # reads back the workbooks not written here
-            run._check_reports = lambda *a, **k: None  # type: ignore[assignment]
+        from pipeline.reports import build
+
+        build.write_quarter_reports = lambda **k: None  # type: ignore[assignment]
+        run._check_reports = lambda *a, **k: None  # reads back the workbooks not written here
     profiler = None
     if args.profile:
         from pyinstrument import Profiler

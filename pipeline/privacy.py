@@ -8,15 +8,19 @@ import pandas as pd
 
 
 def _mask(values: pd.Series, keep_head: int, keep_tail: int) -> pd.Series:
-    text = values.astype("str").where(values.notna())
-    n = text.str.len()
-    stars = n.sub(keep_head + keep_tail).clip(lower=1)
-    middle = stars.map(lambda k: "*" * int(k), na_action="ignore")
-    masked = text.str[:keep_head] + middle + text.str[-keep_tail:]
-    # Too short to show anything safely: hide it all.
-    short = n <= keep_head + keep_tail
-    all_stars = n.map(lambda k: "*" * int(k), na_action="ignore")
-    return masked.mask(short, all_stars)
+    """Keep the head and tail of each text, stars between; too short to show anything
+    safely: all stars. Works on each distinct value once (a column repeats few numbers
+    per enterprise), and gives the same result whatever backs pandas' str dtype."""
+
+    def one(text: str) -> str:
+        n = len(text)
+        if n <= keep_head + keep_tail:
+            return "*" * n
+        return text[:keep_head] + "*" * (n - keep_head - keep_tail) + text[n - keep_tail :]
+
+    codes, uniques = pd.factorize(values.astype("str").where(values.notna()))
+    masked = pd.array([one(u) for u in uniques] + [None], dtype="str")
+    return pd.Series(masked.take(codes), index=values.index)
 
 
 def mask_id(values: pd.Series) -> pd.Series:
