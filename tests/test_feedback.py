@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import re
+import zipfile
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
 import xlwt
 from openpyxl.comments import Comment
 
@@ -173,7 +177,7 @@ def single(tmp_path):
     return src, findings
 
 
-def test_single_xlsx_source_is_marked_in_place(tmp_path, single):
+def test_single_xlsx_source_keeps_its_sheet_names_and_marks_cells(tmp_path, single):
     src, findings = single
     before = _sha256(src)
     out = write_feedback(
@@ -211,7 +215,6 @@ def test_single_xlsx_source_is_marked_in_place(tmp_path, single):
     # The unit's own data, but personal numbers leave the office masked (DESIGN.md, issue 7).
     assert ws["E5"].value == "421223*******1123"
     assert _fill(ws["F4"]) == SEVERITY_COLORS["noncompliant"]
-    assert ws["F4"].font.italic  # the sender's formatting survives
     assert "学历低于大专" in ws["F4"].comment.text
     # Row 3: a row-level error marks the first cell red and tints the rest of the row;
     # the warning on C3 keeps its own colour.
@@ -223,8 +226,12 @@ def test_single_xlsx_source_is_marked_in_place(tmp_path, single):
     assert ws["D4"].value == "李四" and _fill(ws["D4"]) is None and ws["D4"].comment is None
     assert ws["A1"].value == "天城镇首席质量官登记汇总表"
     assert "A1:G1" in {str(r) for r in ws.merged_cells.ranges}
-    # The sender's own comment is kept.
-    assert ws["B5"].comment.text == "企业自己的批注"
+    # A marked view, not a copy: the sender's formatting and comments stay in its original.
+    assert not ws["F4"].font.italic and ws["B5"].comment is None
+    # The header row (row 2 here) in bold and frozen; widths fit the text.
+    assert ws["B2"].value == "企业名称" and ws["B2"].font.b and not ws["B3"].font.b
+    assert ws.freeze_panes == "A3"
+    assert ws.column_dimensions["C"].width >= 18
     # Text that looks like a formula stays text.
     assert ws["G3"].value == "=1+1" and ws["G3"].data_type == "s"
 
@@ -299,7 +306,6 @@ def test_several_sources_are_rendered_at_the_same_positions(tmp_path):
     assert xlsx_ws["A1"].value == "天城镇首席质量官登记汇总表"
     assert "A1:G1" in {str(r) for r in xlsx_ws.merged_cells.ranges}
     assert _fill(xlsx_ws["F4"]) == SEVERITY_COLORS["noncompliant"]
-    assert xlsx_ws["F4"].font.italic  # formatting copied from the sender's xlsx
     assert xlsx_ws["G3"].value == "=1+1" and xlsx_ws["G3"].data_type == "s"
 
     csv_ws = wb["天城镇补充-天城镇补充"]
@@ -434,3 +440,209 @@ def test_units_whose_safe_names_collide_get_separate_files(tmp_path):
     assert len({p.name for p in written.values()}) == 2
     messages = {u: _table(openpyxl.load_workbook(p)["问题说明"])[0][5] for u, p in written.items()}
     assert messages == {"a/b": "甲", "a_b": "乙"}
+
+
+# -- the rendered view: values, types, merges, hostile shapes -------------------------------
+
+
+def _sheet_xml(path: Path) -> str:
+    with zipfile.ZipFile(path) as zf:
+        return "".join(
+            zf.read(n).decode("utf-8") for n in zf.namelist() if n.startswith("xl/worksheets/")
+        )
+
+
+def test_values_keep_their_types_and_personal_numbers_are_masked(tmp_path):
+    src = tmp_path / "隽水镇.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("报送表")
+    ws.write_row(0, 0, ["企业名称", "身份证号", "手机", "任命日期", "填写时间", "年限", "备注"])
+    date_fmt = wb.add_format({"num_format": "yyyy/m/d"})
+    ws.write_string(1, 0, "隽水甲公司")
+    ws.write_number(1, 1, 421223199001011234)  # Excel turned the ID into a number
+    ws.write_number(1, 2, 13812345678)
+    ws.write_datetime(1, 3, dt.datetime(2026, 3, 1), date_fmt)
+    ws.write_datetime(1, 4, dt.datetime(2026, 3, 1, 9, 30), date_fmt)
+    ws.write_formula(1, 5, "=2+3", None, 5)  # only its saved result is shown
+    ws.write_string(1, 6, '=HYPERLINK("http://x")\x01')
+    ws.write_string(2, 0, "隽水乙公司")
+    ws.write_string(2, 1, "421223199001011234")
+    ws.write_string(2, 2, "+8613812345678")
+    ws.write_string(2, 6, "@SUM(A1:A2)")
+    wb.close()
+    findings = _frame([_finding("id_precision_lost", "error", src.name, 2, 1, "身份证号被转为数字",
+                                sheet="报送表", unit="隽水镇")])  # fmt: skip
+
+    out = write_feedback(tmp_path / "o.xlsx", "隽水镇", findings, {src.name: src},
+                         {(src.name, "报送表"): 1})  # fmt: skip
+
+    ws = openpyxl.load_workbook(out)["报送表"]
+    assert ws["A2"].value == "隽水甲公司"
+    # (the number lost the last digits: Excel keeps 15 significant ones)
+    assert re.fullmatch(r"421223\*{8}\d{4}", ws["B2"].value) and ws["B2"].data_type == "s"
+    assert ws["B3"].value == "421223********1234"
+    assert ws["C2"].value == "138****5678"
+    assert ws["D2"].value == dt.datetime(2026, 3, 1) and ws["D2"].number_format == "yyyy-mm-dd"
+    assert ws["E2"].value == dt.datetime(2026, 3, 1, 9, 30)
+    assert ws["E2"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert ws["F2"].value == 5 and ws["F2"].data_type == "n"
+    assert ws["G2"].value == '=HYPERLINK("http://x")' and ws["G2"].data_type == "s"
+    assert ws["G3"].value == "@SUM(A1:A2)" and ws["G3"].data_type == "s"
+    assert ws["A1"].font.b and ws.freeze_panes == "A2"
+    assert _fill(ws["B2"]) == SEVERITY_COLORS["error"]
+    xml = _sheet_xml(out)
+    assert "<f>" not in xml and "<f " not in xml  # no formula anywhere
+
+
+def test_xls_merged_ranges_and_hidden_sheets_are_reproduced(tmp_path):
+    src = tmp_path / "石城镇.xls"
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("汇总")
+    sheet.write_merge(0, 0, 0, 6, "石城镇首席质量官登记表")  # wider than the data below
+    for c, label in enumerate(HEADER[:5]):
+        sheet.write(1, c, label)
+    sheet.write_merge(2, 3, 1, 1, "石城甲公司")  # one enterprise, two rows
+    sheet.write(2, 3, "张三")
+    sheet.write(3, 3, "李四")
+    hidden = book.add_sheet("旧表")
+    hidden.write(0, 0, "上季度")
+    hidden.visibility = 1
+    book.save(str(src))
+    findings = _frame([
+        _finding("duplicate_in_submission", "warning", src.name, 4, 1, "企业重复填报",
+                 sheet="汇总", unit="石城镇"),
+        _finding("required", "error", src.name, 4, None, "缺少身份证号", sheet="汇总",
+                 unit="石城镇"),
+    ])  # fmt: skip
+
+    out = write_feedback(tmp_path / "o.xlsx", "石城镇", findings, {src.name: src}, {})
+
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["问题说明", "石城镇-汇总", "石城镇-旧表"]
+    assert wb["石城镇-旧表"].sheet_state == "hidden"
+    ws = wb["石城镇-汇总"]
+    assert {str(r) for r in ws.merged_cells.ranges} == {"A1:G1", "B3:B4"}
+    assert ws["A1"].value == "石城镇首席质量官登记表" and ws["B3"].value == "石城甲公司"
+    # A finding on a merged cell marks the cell that shows it; the row-level error marks the
+    # row's first value (D4) and tints the rest, not the merged cell above.
+    assert _fill(ws["B3"]) == SEVERITY_COLORS["warning"] and "企业重复" in ws["B3"].comment.text
+    assert _fill(ws["D4"]) == SEVERITY_COLORS["error"] and "缺少身份证号" in ws["D4"].comment.text
+    assert _fill(ws["A4"]) == SEVERITY_TINTS["error"] and _fill(ws["E4"]) == SEVERITY_TINTS["error"]
+    links = [
+        (c.value, c.hyperlink.location)
+        for row in wb["问题说明"].iter_rows()
+        for c in row
+        if c.hyperlink is not None
+    ]
+    assert links == [(4, "'石城镇-汇总'!D4"), (4, "'石城镇-汇总'!B3")]  # error first
+
+
+def test_hostile_merged_ranges_are_left_out(tmp_path):
+    src = tmp_path / "铜钟乡.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表"
+    ws.append(["企业名称", "首席质量官姓名", "学历"])
+    ws.append(["铜钟甲公司", "赵六", "初中"])
+    ws.merge_cells("E5:F6")  # placeholder, replaced below
+    wb.save(src)
+    with zipfile.ZipFile(src) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    name = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
+    merges = (
+        '<mergeCells count="3"><mergeCell ref="A1:XFD1048576"/>'
+        '<mergeCell ref="A2:B2"/><mergeCell ref="B2:C2"/></mergeCells>'
+    )
+    parts[name] = re.sub(rb"<mergeCells.*?</mergeCells>", merges.encode(), parts[name])
+    with zipfile.ZipFile(src, "w") as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    findings = _frame([_finding("education_below_min", "noncompliant", src.name, 2, 2, "学历低",
+                                sheet="表", unit="铜钟乡")])  # fmt: skip
+
+    out = write_feedback(tmp_path / "o.xlsx", "铜钟乡", findings, {src.name: src}, {})
+
+    ws = openpyxl.load_workbook(out)["表"]
+    # The huge range is left out (never cut down to cover the data), the second of two
+    # overlapping ranges too (Excel would call the file corrupt).
+    assert {str(r) for r in ws.merged_cells.ranges} == {"A2:B2"}
+    assert ws["C2"].value == "初中" and _fill(ws["C2"]) == SEVERITY_COLORS["noncompliant"]
+
+
+def test_csv_header_row_is_found_whatever_the_findings_call_the_sheet(tmp_path):
+    src = _csv_source(tmp_path / "天城镇.csv")
+    findings = _frame([_finding("required", "error", src.name, 3, 1, "缺少企业名称",
+                                sheet="天城镇")])  # fmt: skip
+    out = write_feedback(tmp_path / "o.xlsx", "天城镇", findings, {src.name: src},
+                         {(src.name, "Sheet1"): 1})  # fmt: skip
+    ws = openpyxl.load_workbook(out)["天城镇-天城镇"]
+    assert ws["A1"].value == "序号" and ws["A1"].font.b and ws.freeze_panes == "A2"
+    assert ws["E2"].value == "421223********1234"
+    assert _fill(ws["B3"]) == SEVERITY_COLORS["error"]
+
+
+def test_many_findings_each_get_their_comment_and_link(tmp_path):
+    src = tmp_path / "大县.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表"
+    ws.append(HEADER)
+    for i in range(300):
+        ws.append([i + 1, f"企业{i}", "", f"人{i}", "", "本科", ""])
+    wb.save(src)
+    findings = _frame([
+        _finding("required", "error", src.name, i + 2, 4, f"第{i}行缺少身份证号", sheet="表",
+                 unit="大县")
+        for i in range(300)
+    ])  # fmt: skip
+
+    out = write_feedback(tmp_path / "o.xlsx", "大县", findings, {src.name: src}, {})
+
+    book = openpyxl.load_workbook(out)
+    ws = book["表"]
+    comments = [c for row in ws.iter_rows() for c in row if c.comment is not None]
+    assert len(comments) == 300
+    assert all(_fill(c) == SEVERITY_COLORS["error"] for c in comments)
+    assert "第299行缺少身份证号" in ws["E301"].comment.text
+    table = _table(book["问题说明"])
+    assert len(table) == 300 and [r[2] for r in table] == list(range(2, 302))
+
+
+def test_two_row_header_is_bold_and_frozen_below_it(tmp_path):
+    src = tmp_path / "港口乡.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "表"
+    ws.append(["企业名称", "首席质量官", None])
+    ws.append([None, "姓名", "身份证号"])
+    ws.append(["港口甲公司", "孙八", "421223199001011234"])
+    ws.merge_cells("A1:A2")
+    ws.merge_cells("B1:C1")
+    wb.save(src)
+    findings = _frame([_finding("id_checksum", "error", src.name, 3, 2, "校验位错误", sheet="表",
+                                unit="港口乡")])  # fmt: skip
+    out = write_feedback(tmp_path / "o.xlsx", "港口乡", findings, {src.name: src},
+                         {(src.name, "表"): 2})  # fmt: skip
+    ws = openpyxl.load_workbook(out)["表"]
+    assert {str(r) for r in ws.merged_cells.ranges} == {"A1:A2", "B1:C1"}
+    assert ws["A1"].font.b and ws["B1"].font.b and ws["C2"].font.b and not ws["A3"].font.b
+    assert ws.freeze_panes == "A3"
+    assert ws["C3"].value == "421223********1234" and _fill(ws["C3"]) == SEVERITY_COLORS["error"]
+
+
+def test_utf16_csv_and_a_workbook_named_csv_are_read_as_ingest_reads_them(tmp_path):
+    utf16 = tmp_path / "大市.csv"
+    lines = [",".join(HEADER)] + [",".join(str(v) for v in row) for row in ROWS]
+    utf16.write_text("\n".join(lines) + "\n", encoding="utf-16")  # with its BOM
+    named_csv = _xlsx_source(tmp_path / "大市补报.csv")  # an .xlsx saved under a .csv name
+    findings = _frame([
+        _finding("required", "error", utf16.name, 3, 1, "甲", sheet="Sheet1", unit="大市"),
+        _finding("required", "error", named_csv.name, 4, 1, "乙", sheet="报送表", unit="大市"),
+    ])  # fmt: skip
+    sources = {utf16.name: utf16, named_csv.name: named_csv}
+    out = write_feedback(tmp_path / "o.xlsx", "大市", findings, sources, {})
+    wb = openpyxl.load_workbook(out)
+    assert wb["大市-Sheet1"]["B3"].value == "崇阳乙公司"
+    assert _fill(wb["大市-Sheet1"]["B3"]) == SEVERITY_COLORS["error"]
+    assert wb["大市补报-报送表"]["B4"].value == "崇阳乙公司"
+    assert wb["大市补报-参数"].sheet_state == "hidden"

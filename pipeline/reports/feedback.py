@@ -1,43 +1,56 @@
 """Return-to-sender workbooks (退回修改/<unit>.xlsx): the unit's own sheets, problem cells marked.
 
-Privacy: the findings table (问题说明) shows the validator's `value`, already masked. The copied
-sheets are the unit's own submission with ID and mobile numbers masked wherever they sit
-(privacy.mask_cell): the file travels by e-mail or USB stick, and DESIGN.md keeps full numbers
-to the internal roster and the store. The unit corrects its own original, where the full
-number is. Nothing from another unit is ever written into it.
+What the workbook is: a *marked view* of what the unit sent, written fresh with xlsxwriter.
+The first sheet, 问题说明, lists every finding (worst first) with a link to its cell; then
+come the unit's submitted sheets, every value at the row and column where the sender put it
+(read with python-calamine, or csv), hidden sheets still hidden, merged ranges reproduced
+where calamine reports them (xlsx/xls), the header row in bold and frozen. Each problem cell
+is filled with its severity's colour and carries a comment explaining the finding in
+Chinese; the rest of the row of a row-level finding is tinted.
 
-The originals under input/ are never modified: they are read, and the result is saved to a new
-file through atomic_path.
+What it is not: a copy of the sender's file. The sender's fonts, borders, fills, comments,
+images, formulas (their saved results are shown) and macros are not carried over: the unit
+corrects its own original, which it still has, and the 问题说明 sheet says so. Rendering from
+values is also what makes a province's thousand workbooks cheap (xlsxwriter writes; nothing
+is loaded into openpyxl's object model).
+
+Privacy: the findings table shows the validator's `value`, already masked. The copied sheets
+are the unit's own submission with ID and mobile numbers masked wherever they sit
+(privacy.mask_cell): the file travels by e-mail or USB stick, and DESIGN.md keeps full
+numbers to the internal roster and the store. Nothing from another unit is ever written
+into it.
+
+Safety: sender text is always written as text (never a formula or a link, see
+reports/xlsx.WORKBOOK_OPTIONS), characters XML cannot hold are dropped, overlong text is cut
+with a mark. The originals under input/ are only read; the result is written to a new file
+through atomic_path. A source that cannot be read is named in 问题说明, which still lists
+its findings.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import datetime as dt
 import io
 import logging
 import math
 import re
-import warnings
 import zipfile
+from collections import Counter
 from collections.abc import Iterable
-from copy import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from python_calamine import CalamineWorkbook
 
 from pipeline import parallel
 from pipeline.fsutil import atomic_path, safe_component
 from pipeline.privacy import mask_cell
-from pipeline.reports.xlsx import display_width, fit_cell_text
+from pipeline.reports.xlsx import WORKBOOK_OPTIONS, display_width, fit_cell_text
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +60,41 @@ SUMMARY_SHEET = "问题说明"
 SEVERITY_ORDER = ("error", "noncompliant", "warning")
 SEVERITY_LABELS = {"error": "错误", "noncompliant": "不合格", "warning": "提醒"}
 # Full colour on the cell a finding points at; a light tint on the rest of a row-level
-# finding's row.
+# finding's row. ARGB, as openpyxl reads them back.
 SEVERITY_COLORS = {"error": "FFFF8080", "noncompliant": "FFFFB266", "warning": "FFFFF066"}
 SEVERITY_TINTS = {"error": "FFFFE1E1", "noncompliant": "FFFFEBD6", "warning": "FFFFFBD6"}
 
 TABLE_HEADERS = ("文件", "工作表", "行号", "列", "严重程度", "问题说明", "值")
 _TABLE_WIDTHS = (22, 14, 7, 20, 10, 64, 26)
 
-_OPENPYXL_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
-_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+# A single source of these kinds keeps its sheet names; otherwise "<file stem>-<sheet>".
+_OWN_NAME_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm"}
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # zip, OLE
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+# Characters XML 1.0 cannot hold (the set openpyxl refuses): dropped from every text.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Same defaults as config.yaml limits (max_file_mb, max_unzipped_mb).
 _MAX_FILE_BYTES = 50 * 1024 * 1024
 _MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
+# Merged ranges are reproduced as the sender drew them, up to this many cells each and
+# _MAX_MERGED_CELLS in all per sheet (xlsxwriter visits every cell of a range: a hostile
+# A1:XFD1048576 must not cost billions of steps, nor be cut down to cover the data).
+_MAX_MERGE_CELLS = 10_000
+_MAX_MERGED_CELLS = 200_000
+_EXCEL_LAST_ROW, _EXCEL_LAST_COL = 1_048_575, 16_383  # 0-based
+# The header row is frozen when it is this near the top (a frozen block taller than a screen
+# would leave no room for the data).
+_MAX_FROZEN_ROW = 20
+# xlsxwriter's (Excel's) limit is 65,530 links per sheet; past it the row number stays plain.
+_MAX_LINKS = 65_000
+_WIDTH_SAMPLE_ROWS = 2000
+
+_DATE = "yyyy-mm-dd"
+_DATETIME = "yyyy-mm-dd hh:mm:ss"
+_TIME = "hh:mm:ss"
+_DURATION = "[h]:mm:ss"
+_GRID = "#999999"
+_LINK_COLOR = "#0563C1"
 
 
 def _severity_rank(severity: object) -> int:
@@ -80,77 +116,150 @@ def _text(value: object) -> str:
     return str(value) if _present(value) else ""
 
 
-def _set_text(cell, text: object) -> None:
-    """Write `text` as a string cell: never a formula, never an illegal XML character, never
-    more than Excel holds."""
-    value = fit_cell_text(ILLEGAL_CHARACTERS_RE.sub("", str(text)))
-    cell.value = value
-    cell.data_type = "s"
+# The columns of a findings frame this module reads (docs/frames.md §4).
+_FIELDS = ("severity", "message", "value", "_file", "_sheet", "_row", "col", "column")
 
 
-def _set_value(cell, value: object) -> None:
-    """Write a value read by calamine (or csv) keeping its type; text stays text."""
-    if isinstance(value, str):
-        _set_text(cell, value)
-        return
-    cell.value = value
-    if isinstance(value, dt.datetime):
-        has_time = (value.hour, value.minute, value.second) != (0, 0, 0)
-        cell.number_format = "yyyy-mm-dd hh:mm:ss" if has_time else "yyyy-mm-dd"
-    elif isinstance(value, dt.date):
-        cell.number_format = "yyyy-mm-dd"
-    elif isinstance(value, dt.time):
-        cell.number_format = "hh:mm:ss"
+def _records(findings: pd.DataFrame) -> list[dict]:
+    """The findings as plain dicts: `_file`, `_sheet`, `severity`, `message`, `value`,
+    `column` as text ("" when missing), `_row` (1-based) and `col` (0-based) as int or None.
+    A unit has a handful of findings: pandas per-call overhead would cost more than the rows."""
+    n = len(findings)
+    columns = [findings[c].tolist() if c in findings.columns else [None] * n for c in _FIELDS]
+    out = []
+    for severity, message, value, file, sheet, row, col, column in zip(*columns, strict=True):
+        out.append(
+            {
+                "severity": _text(severity),
+                "message": _text(message),
+                "value": _text(value),
+                "_file": _text(file),
+                "_sheet": _text(sheet),
+                "_row": int(row) if _present(row) else None,
+                "col": int(col) if _present(col) else None,
+                "column": _text(column),
+            }
+        )
+    return out
 
 
-# -- sheets of the sources ------------------------------------------------------------------
+def _clean(text: object) -> str:
+    """`text` as a cell or comment can hold it: no illegal XML character, not over the limit."""
+    return fit_cell_text(_ILLEGAL_XML.sub("", str(text)))
+
+
+def _rgb(argb: str) -> str:
+    """FFRRGGBB (openpyxl's notation, the constants above) -> #RRGGBB (xlsxwriter's)."""
+    return "#" + argb[-6:]
+
+
+def _cell_name(row: int, col: int) -> str:
+    """A1 name of 1-based (row, col)."""
+    return f"{_col_letter(col)}{row}"
+
+
+def _col_letter(col: int) -> str:
+    """Column letter of a 1-based column number."""
+    letters = ""
+    while col > 0:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+# -- formats --------------------------------------------------------------------------------
+
+
+class _Formats:
+    """xlsxwriter formats of the copied sheets, one per combination used (a workbook-wide
+    cache: every add_format is a style record in the file)."""
+
+    def __init__(self, wb):
+        self._wb = wb
+        self._cache: dict[tuple, object] = {}
+
+    def get(self, num_format: str | None = None, bold: bool = False, fill: str | None = None):
+        key = (num_format, bold, fill)
+        if key == (None, False, None):
+            return None
+        fmt = self._cache.get(key)
+        if fmt is None:
+            props: dict[str, object] = {}
+            if num_format:
+                props["num_format"] = num_format
+            if bold:
+                props["bold"] = True
+            if fill:
+                props["pattern"] = 1
+                props["bg_color"] = _rgb(fill)
+            fmt = self._cache[key] = self._wb.add_format(props)
+        return fmt
+
+
+# -- the sources, read ----------------------------------------------------------------------
 
 
 @dataclass
-class _Target:
-    """Where the findings of one (file, sheet) are drawn in the output workbook."""
+class _Sheet:
+    """One sheet of a source as read, in Excel coordinates, and where it goes in the output."""
 
-    ws: Worksheet
-    first_col: int = 1
-    _max_col: int | None = None
-
-    @property
-    def max_col(self) -> int:
-        # Worksheet.max_column scans every cell: ask once per sheet.
-        if self._max_col is None:
-            self._max_col = max(self.ws.max_column or 1, 1)
-        return self._max_col
+    file: str
+    name: str  # as the source calls it (the findings' _sheet)
+    title: str = ""  # its name in the output workbook
+    rows: list[list[object]] = field(default_factory=list)  # rows[0][0] is A1
+    state: str = "visible"  # visible / hidden / veryHidden
+    header_row: int | None = None  # 1-based
+    # 0-based (first_row, first_col, last_row, last_col), within the data, non-overlapping
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # 1-based (row, col) of every merged cell but the top-left -> that top-left cell
+    covered: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    width: int = 0  # columns with data (the widest row)
+    first_col: int = 1  # 1-based leftmost column holding a value
 
     def row_first_cell(self, row: int) -> int:
         """Column of the first non-empty cell of `row` (where a row-level finding is shown)."""
-        for c in range(1, self.max_col + 1):
-            if self.ws.cell(row=row, column=c).value not in (None, ""):
-                return c
+        if 1 <= row <= len(self.rows):
+            for c, value in enumerate(self.rows[row - 1], start=1):
+                if value is not None and value != "":
+                    return c
         return self.first_col
+
+    def anchor(self, row: int, col: int) -> tuple[int, int]:
+        """The cell showing (row, col): the top-left cell of a merged range."""
+        return self.covered.get((row, col), (row, col))
 
 
 @dataclass
-class _Copy:
-    """The output workbook and the sheets it holds for each source (file, sheet)."""
+class _Sources:
+    """The readable sheets of a unit's sources, in output order."""
 
-    wb: Workbook
-    targets: dict[tuple[str, str], _Target] = field(default_factory=dict)
+    sheets: list[_Sheet] = field(default_factory=list)
+    targets: dict[tuple[str, str], _Sheet] = field(default_factory=dict)
     # csv files have one sheet whatever the findings call it.
-    single_sheet_files: dict[str, _Target] = field(default_factory=dict)
+    single_sheet_files: dict[str, _Sheet] = field(default_factory=dict)
     unreadable: list[str] = field(default_factory=list)
 
-    def target(self, file: str, sheet: str) -> _Target | None:
+    def target(self, file: str, sheet: str) -> _Sheet | None:
         return self.targets.get((file, sheet)) or self.single_sheet_files.get(file)
 
 
+def _cut_utf16(text: str, units: int) -> str:
+    """`text` cut to at most `units` UTF-16 code units (Excel counts a sheet name so)."""
+    if len(text) * 2 <= units:
+        return text
+    return text.encode("utf-16-le")[: units * 2].decode("utf-16-le", errors="ignore")
+
+
 def _unique_sheet_name(wanted: str, taken: Iterable[str]) -> str:
+    """A valid sheet name (31 UTF-16 units, no []:*?/\\, no ' at either end), unique among
+    `taken` ignoring case."""
     taken_lower = {t.lower() for t in taken}
     base = _SHEET_NAME_BAD.sub("_", wanted).strip("'") or "Sheet"
-    name = base[:31]
+    name = _cut_utf16(base, 31).rstrip("'") or "Sheet"
     n = 2
     while name.lower() in taken_lower:
         suffix = f"~{n}"
-        name = base[: 31 - len(suffix)] + suffix
+        name = _cut_utf16(base, 31 - len(suffix)) + suffix
         n += 1
     return name
 
@@ -169,36 +278,6 @@ def _too_large(src: Path) -> bool:
     return False
 
 
-def _open_in_place(src: Path, file: str) -> _Copy | None:
-    """The single-.xlsx case: the sender's own workbook, loaded whole (formulas, styles kept)."""
-    if _too_large(src):
-        return None
-    try:
-        with warnings.catch_warnings():
-            # "Data Validation extension is not supported and will be removed": known, accepted.
-            warnings.simplefilter("ignore", UserWarning)
-            wb = load_workbook(src)
-    except Exception as exc:  # any failure means: render instead
-        log.info("openpyxl cannot open %s (%s); rendering a copy instead", src, exc)
-        return None
-    wb.template = False  # .xltx/.xltm: save as a plain workbook
-    out = _Copy(wb)
-    for ws in wb.worksheets:
-        _mask_sheet(ws)
-        out.targets[(file, ws.title)] = _Target(ws, ws.min_column)
-    return out
-
-
-def _mask_sheet(ws: Worksheet) -> None:
-    """ID and mobile numbers in a loaded sender sheet, masked (formulas left alone)."""
-    for row in ws.iter_rows():
-        for cell in row:
-            if cell.data_type in ("s", "n") and cell.value is not None:
-                masked = mask_cell(cell.value)
-                if masked is not cell.value:
-                    _set_text(cell, masked)
-
-
 def _calamine_rows(sheet) -> list[list[object]]:
     """Rows in Excel coordinates: row 0 is Excel row 1, column 0 is column A."""
     try:
@@ -210,21 +289,24 @@ def _calamine_rows(sheet) -> list[list[object]]:
         return padding + [[""] * left + list(r) for r in rows]
 
 
-def _read_csv_rows(src: Path) -> list[list[object]]:
-    raw = src.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+def _read_csv_rows(raw: bytes) -> list[list[object]]:
+    """Rows of a csv file, decoded and split as ingest does (so cells land where the findings
+    point)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = raw.decode("utf-16")
     else:
-        from charset_normalizer import from_bytes
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            from charset_normalizer import from_bytes
 
-        best = from_bytes(raw).best()
-        text = str(best) if best is not None else raw.decode("utf-8", errors="replace")
-    # The same dialect as ingest reads (only the delimiter sniffed), so cells land where the
-    # findings point.
+            best = from_bytes(raw).best()
+            text = str(best) if best is not None else raw.decode("utf-8", errors="replace")
+    # The same dialect as ingest reads: only the delimiter sniffed.
     try:
         delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",\t;").delimiter
     except csv.Error:
@@ -233,147 +315,114 @@ def _read_csv_rows(src: Path) -> list[list[object]]:
     return [list(r) for r in reader]
 
 
-def _fill_values(ws: Worksheet, rows: list[list[object]]) -> None:
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row, start=1):
-            if value is None or value == "":
-                continue
-            _set_value(ws.cell(row=r, column=c), mask_cell(value))
+def _shape(sheet: _Sheet, merged: Iterable[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+    """Width, first column and merged ranges of a sheet whose rows are set."""
+    rows = sheet.rows
+    sheet.width = max((len(r) for r in rows), default=0)
+    sheet.first_col = min(
+        (c for r in rows for c, v in enumerate(r, start=1) if v is not None and v != ""),
+        default=1,
+    )
+    height, taken = len(rows), set()
+    for (r0, c0), (r1, c1) in merged:
+        r0, r1 = sorted((int(r0), int(r1)))
+        c0, c1 = sorted((int(c0), int(c1)))
+        if r0 >= height or c0 >= sheet.width or r0 < 0 or c0 < 0:
+            continue  # starts outside the data area: an empty range, nothing to show
+        r1, c1 = min(r1, _EXCEL_LAST_ROW), min(c1, _EXCEL_LAST_COL)
+        area = (r1 - r0 + 1) * (c1 - c0 + 1)
+        if area < 2 or area > _MAX_MERGE_CELLS or len(taken) + area > _MAX_MERGED_CELLS:
+            continue
+        cells = [(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)]
+        if not taken.isdisjoint(cells):
+            continue  # overlapping ranges: Excel calls such a file corrupt
+        taken.update(cells)
+        sheet.merged.append((r0, c0, r1, c1))
+        for r, c in cells[1:]:
+            sheet.covered[(r + 1, c + 1)] = (r0 + 1, c0 + 1)
 
 
-def _auto_widths(ws: Worksheet, rows: list[list[object]]) -> None:
-    widths: dict[int, int] = {}
-    for row in rows[:2000]:
-        for c, value in enumerate(row, start=1):
-            if value is None or value == "":
-                continue
-            shown = value.strftime("%Y-%m-%d") if isinstance(value, dt.date) else value
-            widths[c] = max(widths.get(c, 0), display_width(shown))
-    for c, w in widths.items():
-        ws.column_dimensions[get_column_letter(c)].width = max(6, min(50, w + 2))
-
-
-def _copy_styles(ws: Worksheet, src_ws: Worksheet) -> None:
-    """Formatting of an openpyxl-readable sheet onto its rendered copy (values come from calamine:
-    cached formula results, since the copy's sheet names differ from the original's)."""
-    for row in src_ws.iter_rows():
-        for cell in row:
-            if not cell.has_style or isinstance(cell, MergedCell):
-                continue
-            tgt = ws.cell(row=cell.row, column=cell.column)
-            tgt.font = copy(cell.font)
-            tgt.fill = copy(cell.fill)
-            tgt.border = copy(cell.border)
-            tgt.alignment = copy(cell.alignment)
-            if not isinstance(tgt.value, dt.date) or cell.is_date:
-                tgt.number_format = cell.number_format
-    for key, dim in src_ws.column_dimensions.items():
-        if dim.width:
-            ws.column_dimensions[key].width = dim.width
-        ws.column_dimensions[key].hidden = dim.hidden
-    for key, dim in src_ws.row_dimensions.items():
-        if dim.height:
-            ws.row_dimensions[key].height = dim.height
-        ws.row_dimensions[key].hidden = dim.hidden
-    ws.freeze_panes = src_ws.freeze_panes
-
-
-def _emphasize_header(ws: Worksheet, header_row: int | None, width: int) -> None:
-    if not header_row:
-        return
-    bold = Font(bold=True)
-    for c in range(1, width + 1):
-        cell = ws.cell(row=header_row, column=c)
-        if cell.value is not None:
-            cell.font = bold
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
-
-
-def _render_file(
-    out: _Copy, file: str, src: Path, header_rows: dict[tuple[str, str], int], csv_sheets: set[str]
-) -> None:
-    """Append faithful copies of every sheet of `src` to out.wb, cells at the same positions."""
-    stem = Path(file).stem
-    taken = out.wb.sheetnames
-    if src.suffix.lower() == ".csv":
-        rows = _read_csv_rows(src)
-        label = next(iter(csv_sheets)) if len(csv_sheets) == 1 else ""
-        ws = out.wb.create_sheet(_unique_sheet_name(f"{stem}-{label}" if label else stem, taken))
-        _fill_values(ws, rows)
-        _auto_widths(ws, rows)
-        width = max((len(r) for r in rows), default=0)
-        _emphasize_header(ws, header_rows.get((file, label)) if label else None, width)
-        out.single_sheet_files[file] = _Target(ws, 1)
-        return
-
-    from python_calamine import CalamineWorkbook
-
-    styled = None
-    if src.suffix.lower() in _OPENPYXL_SUFFIXES:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                styled = load_workbook(src)
-        except Exception:  # styles are a bonus; values come from calamine
-            styled = None
+def _is_csv(src: Path) -> bool:
+    """A .csv file that is text (an .xlsx or .xls saved as .csv is read as a workbook, as
+    ingest does: the content decides)."""
+    if src.suffix.lower() != ".csv":
+        return False
     with src.open("rb") as fh:
-        book = CalamineWorkbook.from_filelike(fh)
+        return not fh.read(8).startswith(_WORKBOOK_MAGIC)
+
+
+def _read_file(file: str, src: Path, csv_sheets: set[str]) -> tuple[list[_Sheet], bool]:
+    """The sheets of one source file, and whether it is a csv (raises when it cannot be
+    read)."""
+    if _is_csv(src):
+        label = next(iter(csv_sheets)) if len(csv_sheets) == 1 else ""
+        sheet = _Sheet(file, label, rows=_read_csv_rows(src.read_bytes()))
+        _shape(sheet, ())
+        return [sheet], True
+
+    sheets = []
+    with src.open("rb") as fh:
+        book = CalamineWorkbook.from_filelike(fh)  # sniffs the content, not the extension
         for meta in book.sheets_metadata:
             if "Chart" in str(meta.typ):
                 continue
-            sheet = book.get_sheet_by_name(meta.name)
-            rows = _calamine_rows(sheet)
-            ws = out.wb.create_sheet(_unique_sheet_name(f"{stem}-{meta.name}", out.wb.sheetnames))
+            data = book.get_sheet_by_name(meta.name)
             visible = str(meta.visible)
-            if visible.endswith("VeryHidden"):
-                ws.sheet_state = "veryHidden"
-            elif visible.endswith("Hidden"):
-                ws.sheet_state = "hidden"
-            _fill_values(ws, rows)
-            src_ws = styled[meta.name] if styled is not None and meta.name in styled else None
-            if src_ws is not None:
-                _copy_styles(ws, src_ws)
-                merged = [str(r) for r in src_ws.merged_cells.ranges]
-            else:
-                _auto_widths(ws, rows)
-                width = max((len(r) for r in rows), default=0)
-                _emphasize_header(ws, header_rows.get((file, meta.name)), width)
-                try:
-                    merged = [
-                        f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1 + 1)}{r1 + 1}"
-                        for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])
-                    ]
-                except Exception:  # ods: no merged ranges
-                    merged = []
-            for rng in merged:
-                if ":" in rng and rng.split(":")[0] != rng.split(":")[1]:
-                    ws.merge_cells(rng)
-            first_col = min((i + 1 for r in rows for i, v in enumerate(r) if v != ""), default=1)
-            out.targets[(file, meta.name)] = _Target(ws, first_col)
+            state = (
+                "veryHidden"
+                if visible.endswith("VeryHidden")
+                else "hidden"
+                if visible.endswith("Hidden")
+                else "visible"
+            )
+            sheet = _Sheet(file, meta.name, rows=_calamine_rows(data), state=state)
+            try:
+                merged = list(data.merged_cell_ranges or [])
+            except Exception:  # noqa: BLE001  (ods: no merged ranges)
+                merged = []
+            _shape(sheet, merged)
+            sheets.append(sheet)
+    return sheets, False
 
 
-def _render(
+def _read_sources(
     sources: dict[str, Path],
     header_rows: dict[tuple[str, str], int],
     sheets_by_file: dict[str, set[str]],
-) -> _Copy:
-    wb = Workbook()
-    wb.remove(wb.active)
-    out = _Copy(wb)
+) -> _Sources:
+    out = _Sources()
+    own_names = len(sources) == 1 and all(
+        Path(p).suffix.lower() in _OWN_NAME_SUFFIXES for p in sources.values()
+    )
+    taken: list[str] = []
     for file in sorted(sources):
         src = Path(sources[file])
-        before = set(wb.sheetnames)
         try:
             if _too_large(src):
                 raise ValueError("file too large to copy")
-            _render_file(out, file, src, header_rows, sheets_by_file.get(file, set()))
-        except Exception as exc:  # one unreadable source must not stop the rest
+            sheets, is_csv = _read_file(file, src, sheets_by_file.get(file, set()))
+        except Exception as exc:  # noqa: BLE001  (one unreadable source must not stop the rest)
             log.warning("cannot copy %s into the feedback workbook: %s", src, exc)
             out.unreadable.append(file)
-            for name in set(wb.sheetnames) - before:  # no half-copied file
-                wb.remove(wb[name])
-            out.targets = {k: v for k, v in out.targets.items() if k[0] != file}
-            out.single_sheet_files.pop(file, None)
+            continue
+        stem = Path(file).stem
+        file_headers = [v for k, v in header_rows.items() if k[0] == file]
+        for sheet in sheets:
+            if own_names:
+                wanted = sheet.name
+            else:
+                wanted = f"{stem}-{sheet.name}" if sheet.name else stem
+            sheet.title = _unique_sheet_name(wanted, taken)
+            taken.append(sheet.title)
+            header = header_rows.get((file, sheet.name))
+            if header is None and is_csv and len(file_headers) == 1:
+                header = file_headers[0]  # a csv: whatever ingest called its one sheet
+            sheet.header_row = int(header) if header else None
+            out.sheets.append(sheet)
+            if is_csv:
+                out.single_sheet_files[file] = sheet
+            else:
+                out.targets[(file, sheet.name)] = sheet
     return out
 
 
@@ -389,77 +438,163 @@ def _comment_text(items: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def _comment(text: str, existing: Comment | None) -> Comment:
-    if existing is not None and existing.text:
-        text = f"{existing.text.rstrip()}\n\n{text}"
+def _comment_options(text: str) -> dict:
     visual_lines = sum(max(1, math.ceil(display_width(line) / 40)) for line in text.split("\n"))
-    return Comment(text, AUTHOR, height=min(400, 24 + 16 * visual_lines), width=260)
+    return {"author": AUTHOR, "width": 260, "height": min(400, 24 + 16 * visual_lines)}
 
 
-def _anchor(ws: Worksheet, row: int, col: int):
-    """The writable cell showing (row, col): the top-left cell of a merged range."""
-    cell = ws.cell(row=row, column=col)
-    if isinstance(cell, MergedCell):
-        for rng in ws.merged_cells.ranges:
-            if cell.coordinate in rng:
-                return ws.cell(row=rng.min_row, column=rng.min_col)
-    return cell
+@dataclass
+class _Marks:
+    """What the findings of one sheet draw on it: 1-based (row, col) keys."""
+
+    fills: dict[tuple[int, int], str] = field(default_factory=dict)  # ARGB
+    comments: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
-def _mark_sheet(target: _Target, rows: pd.DataFrame) -> None:
-    """Fill and comment every cell of `rows` (findings of one sheet); the worst severity wins."""
-    ws = target.ws
-    marks: dict[tuple[int, int], list[tuple[str, str]]] = {}
+def _marks(sheet: _Sheet, rows: list[dict]) -> _Marks:
+    """Fill and comment of every cell of `rows` (findings of one sheet); the worst severity
+    wins. A finding without a column marks the row's first value and tints the rest."""
+    cells: dict[tuple[int, int], list[tuple[str, str]]] = {}
     tinted_rows: dict[int, str] = {}
-    for f in rows.to_dict("records"):
-        row = int(f["_row"])
-        if _present(f["col"]):
-            col = int(f["col"]) + 1
+    for f in rows:
+        row = f["_row"]
+        if f["col"] is not None:
+            col = f["col"] + 1
         else:
-            col = target.row_first_cell(row)
+            col = sheet.row_first_cell(row)
             prev = tinted_rows.get(row)
             if prev is None or _severity_rank(f["severity"]) < _severity_rank(prev):
-                tinted_rows[row] = str(f["severity"])
-        cell = _anchor(ws, row, col)
-        marks.setdefault((cell.row, cell.column), []).append(
-            (str(f["severity"]), _text(f["message"]))
-        )
+                tinted_rows[row] = f["severity"]
+        cells.setdefault(sheet.anchor(row, col), []).append((f["severity"], f["message"]))
 
-    last_col = target.max_col
+    out = _Marks()
     for row, severity in tinted_rows.items():
-        tint = PatternFill(fill_type="solid", fgColor=SEVERITY_TINTS.get(severity, "FFFFFFFF"))
-        for c in range(1, last_col + 1):
-            cell = ws.cell(row=row, column=c)
-            if (row, c) in marks or isinstance(cell, MergedCell):
-                continue
-            cell.fill = tint
-
-    for (row, col), items in marks.items():
+        tint = SEVERITY_TINTS.get(severity, "FFFFFFFF")
+        for c in range(1, max(sheet.width, 1) + 1):
+            if (row, c) not in cells and (row, c) not in sheet.covered:
+                out.fills[(row, c)] = tint
+    for key, items in cells.items():
         items.sort(key=lambda it: _severity_rank(it[0]))
-        cell = ws.cell(row=row, column=col)
-        worst = items[0][0]
-        cell.fill = PatternFill(fill_type="solid", fgColor=SEVERITY_COLORS.get(worst, "FFFF8080"))
-        cell.comment = _comment(_comment_text(items), cell.comment)
+        out.fills[key] = SEVERITY_COLORS.get(items[0][0], SEVERITY_COLORS["error"])
+        out.comments[key] = _clean(_comment_text(items))
+    return out
+
+
+# -- the copied sheets ----------------------------------------------------------------------
+
+
+def _write_value(ws, r: int, c: int, value: object, formats: _Formats, bold, fill) -> None:
+    """Write a value read by calamine (or csv), 0-based (r, c), keeping its type; text stays
+    text (never a formula); dates shown as dates."""
+    if isinstance(value, str):
+        ws.write_string(r, c, _clean(value), formats.get(None, bold, fill))
+    elif isinstance(value, bool):
+        ws.write_boolean(r, c, value, formats.get(None, bold, fill))
+    elif isinstance(value, int | float):
+        if math.isfinite(value):
+            ws.write_number(r, c, value, formats.get(None, bold, fill))
+        else:
+            ws.write_string(r, c, str(value), formats.get(None, bold, fill))
+    elif isinstance(value, dt.datetime):
+        if value.year < 1900:  # before Excel's epoch: no date serial exists
+            ws.write_string(r, c, value.isoformat(sep=" "), formats.get(None, bold, fill))
+        else:
+            timed = (value.hour, value.minute, value.second) != (0, 0, 0)
+            ws.write_datetime(r, c, value, formats.get(_DATETIME if timed else _DATE, bold, fill))
+    elif isinstance(value, dt.date):
+        if value.year < 1900:
+            ws.write_string(r, c, value.isoformat(), formats.get(None, bold, fill))
+        else:
+            ws.write_datetime(r, c, value, formats.get(_DATE, bold, fill))
+    elif isinstance(value, dt.time):
+        ws.write_datetime(r, c, value, formats.get(_TIME, bold, fill))
+    elif isinstance(value, dt.timedelta) and value >= dt.timedelta(0):
+        ws.write_datetime(r, c, value, formats.get(_DURATION, bold, fill))
+    else:
+        ws.write_string(r, c, _clean(value), formats.get(None, bold, fill))
+
+
+def _column_widths(sheet: _Sheet) -> dict[int, int]:
+    """0-based column -> width fitting the first rows' values (CJK counts 2). Text of a range
+    merged across columns (a title, a note under the table) spreads over them: not counted."""
+    spread = {(r0, c0) for r0, c0, _, c1 in sheet.merged if c1 > c0}
+    widths: dict[int, int] = {}
+    for r, row in enumerate(sheet.rows[:_WIDTH_SAMPLE_ROWS]):
+        for c, value in enumerate(row):
+            if value is None or value == "" or (spread and (r, c) in spread):
+                continue
+            if isinstance(value, dt.datetime) and value.time() != dt.time(0):
+                w = 19  # yyyy-mm-dd hh:mm:ss
+            elif isinstance(value, dt.date):
+                w = 10  # yyyy-mm-dd
+            else:
+                text = value if isinstance(value, str) else str(value)
+                w = len(text) if text.isascii() else display_width(text)
+            if w > widths.get(c, 0):
+                widths[c] = w
+    return {c: max(6, min(50, w + 2)) for c, w in widths.items()}
+
+
+def _write_sheet(wb, formats: _Formats, sheet: _Sheet, marks: _Marks | None) -> None:
+    ws = wb.add_worksheet(sheet.title)
+    if sheet.state == "hidden":
+        ws.hide()
+    elif sheet.state == "veryHidden":
+        ws.very_hidden()
+    for c, w in _column_widths(sheet).items():
+        ws.set_column(c, c, w)
+    # Merged ranges first: merge_range leaves the top-left cell blank, written below.
+    for r0, c0, r1, c1 in sheet.merged:
+        ws.merge_range(r0, c0, r1, c1, "")
+
+    fills = dict(marks.fills) if marks else {}
+    header = sheet.header_row
+    bold_rows = set()  # 0-based
+    if header:
+        bold_rows.add(header - 1)
+        # A two-row header: the row above is bold too when labels are merged down into it.
+        if any(r0 == header - 2 and r1 >= header - 1 for r0, _, r1, _ in sheet.merged):
+            bold_rows.add(header - 2)
+    for r, row in enumerate(sheet.rows):
+        bold = r in bold_rows
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            fill = fills.pop((r + 1, c + 1), None) if fills else None
+            _write_value(ws, r, c, mask_cell(value), formats, bold, fill)
+    for (row, col), fill in fills.items():  # marked or tinted cells without a value
+        ws.write_blank(row - 1, col - 1, None, formats.get(None, False, fill))
+    if marks:
+        for (row, col), text in marks.comments.items():
+            ws.write_comment(row - 1, col - 1, text, _comment_options(text))
+    if header and header <= _MAX_FROZEN_ROW and len(sheet.rows) > header:
+        ws.freeze_panes(header, 0)
 
 
 # -- the 问题说明 sheet ------------------------------------------------------------------------
 
 
-def _sorted_findings(findings: pd.DataFrame) -> pd.DataFrame:
-    order = findings.assign(
-        __rank=findings["severity"].map(_severity_rank),
-        __row=pd.to_numeric(findings["_row"], errors="coerce"),
-        __col=pd.to_numeric(findings["col"], errors="coerce"),
-    )
-    order = order.sort_values(
-        ["__rank", "_file", "_sheet", "__row", "__col"], na_position="first", kind="stable"
-    )
-    return order.drop(columns=["__rank", "__row", "__col"])
+def _sorted_findings(findings: list[dict]) -> list[dict]:
+    """Worst first, then by file, sheet, row and column (findings without a row first)."""
+
+    def key(f: dict) -> tuple:
+        row, col = f["_row"], f["col"]
+        return (
+            _severity_rank(f["severity"]),
+            f["_file"],
+            f["_sheet"],
+            row is not None,
+            row or 0,
+            col is not None,
+            col or 0,
+        )
+
+    return sorted(findings, key=key)
 
 
 def _column_label(f: dict) -> str:
-    letter = get_column_letter(int(f["col"]) + 1) if _present(f["col"]) else ""
-    header = _text(f.get("column"))
+    letter = _col_letter(f["col"] + 1) if f["col"] is not None else ""
+    header = f["column"]
     if letter and header:
         return f"{letter}（{header}）"
     return letter or header
@@ -470,97 +605,104 @@ def _quoted(sheet: str) -> str:
 
 
 def _write_summary(
-    ws: Worksheet, unit: str, findings: pd.DataFrame, copy_: _Copy, missing: list[str]
+    wb, ws, unit: str, findings: list[dict], sources: _Sources, missing: list[str]
 ) -> None:
     ncols = len(TABLE_HEADERS)
-    last = get_column_letter(ncols)
-    thin = Side(style="thin", color="FF999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    wrap = Alignment(wrap_text=True, vertical="top")
+    grid = {"border": 1, "border_color": _GRID}
+    title_fmt = wb.add_format(
+        {"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}
+    )
+    note_fmt = wb.add_format({"text_wrap": True, "valign": "top"})
+    head_fmt = wb.add_format(
+        {**grid, "bold": True, "pattern": 1, "bg_color": "#D9E1F2", "align": "center",
+         "valign": "vcenter"}
+    )  # fmt: skip
+    cell_props = {**grid, "text_wrap": True, "valign": "top"}
+    cell_fmt = wb.add_format(cell_props)
+    link_fmt = wb.add_format({**cell_props, "font_color": _LINK_COLOR, "underline": 1})
+    severity_fmts = {
+        sev: wb.add_format({**cell_props, "pattern": 1, "bg_color": _rgb(color)})
+        for sev, color in SEVERITY_COLORS.items()
+    }
 
-    _set_text(ws["A1"], f"{unit} 首席质量官报送数据退回修改说明")
-    ws["A1"].font = Font(bold=True, size=16)
-    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
-    ws.merge_cells(f"A1:{last}1")
-    ws.row_dimensions[1].height = 30
+    ws.merge_range(0, 0, 0, ncols - 1, "", title_fmt)
+    ws.write_string(0, 0, _clean(f"{unit} 首席质量官报送数据退回修改说明"), title_fmt)
+    ws.set_row(0, 30)
 
-    counts = findings["severity"].value_counts()
-    errors = findings[findings["severity"] == "error"]
-    error_rows = errors.dropna(subset=["_row"])[["_file", "_sheet", "_row"]].drop_duplicates()
+    counts = Counter(f["severity"] for f in findings)
+    error_rows = {
+        (f["_file"], f["_sheet"], f["_row"])
+        for f in findings
+        if f["severity"] == "error" and f["_row"] is not None
+    }
     notes = [
         "请按下表逐条修改后重新报送；红色单元格为错误，必须修改（该行数据未被采用）；"
         "橙色为不合格（数据已登记，但首席质量官不符合任职条件，请核实或更换人选）；"
         "黄色为提醒（请核实，确认无误可不改）。",
         f"共 {len(findings)} 条：错误 {int(counts.get('error', 0))} 条"
         f"（涉及 {len(error_rows)} 行），不合格 {int(counts.get('noncompliant', 0))} 条，"
-        f"提醒 {int(counts.get('warning', 0))} 条。本工作簿后面的工作表是贵单位报送的原表，"
-        "问题单元格已标色并加批注（鼠标移到单元格上可查看）；点击下表的行号可跳转到该单元格。"
+        f"提醒 {int(counts.get('warning', 0))} 条。本工作簿后面的工作表是贵单位报送的原表"
+        "（只含数据：原表的字体、边框、公式和批注未复制），问题单元格已标色并加批注"
+        "（鼠标移到单元格上可查看）；点击下表的行号可跳转到该单元格。"
         "请在贵单位自己的原文件中修改后重新报送，不要直接报送本文件。",
-        "为保护个人信息，下表“值”列中的身份证号、手机号已部分隐去；原表中的数据未作改动。",
+        "为保护个人信息，本文件中的身份证号、手机号已部分隐去；贵单位原文件中的数据未作改动。",
     ]
     if missing:
         notes.append(
             "以下文件无法读取，未附原表，请按表中位置在原文件中修改：" + "、".join(missing)
         )
-    for i, note in enumerate(notes, start=2):
-        cell = ws.cell(row=i, column=1)
-        _set_text(cell, note)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=ncols)
-        ws.row_dimensions[i].height = 16 * max(1, math.ceil(display_width(note) / 150)) + 4
+    for i, note in enumerate(notes, start=1):
+        ws.merge_range(i, 0, i, ncols - 1, "", note_fmt)
+        ws.write_string(i, 0, _clean(note), note_fmt)
+        ws.set_row(i, 16 * max(1, math.ceil(display_width(note) / 150)) + 4)
 
-    head = len(notes) + 3
-    header_fill = PatternFill(fill_type="solid", fgColor="FFD9E1F2")
-    for c, label in enumerate(TABLE_HEADERS, start=1):
-        cell = ws.cell(row=head, column=c)
-        _set_text(cell, label)
-        cell.font = Font(bold=True)
-        cell.fill = header_fill
-        cell.border = border
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        ws.column_dimensions[get_column_letter(c)].width = _TABLE_WIDTHS[c - 1]
+    head = len(notes) + 2  # 0-based row of the table's header
+    for c, label in enumerate(TABLE_HEADERS):
+        ws.write_string(head, c, label, head_fmt)
+        ws.set_column(c, c, _TABLE_WIDTHS[c])
 
-    link_font = Font(color="FF0563C1", underline="single")
     r = head
-    for r, f in enumerate(_sorted_findings(findings).to_dict("records"), start=head + 1):
-        severity = str(f["severity"])
-        row_no = int(f["_row"]) if _present(f["_row"]) else None
+    links = 0
+    for r, f in enumerate(_sorted_findings(findings), start=head + 1):
+        severity = f["severity"]
+        row_no = f["_row"]
         values = (
-            _text(f["_file"]),
-            _text(f["_sheet"]),
+            f["_file"],
+            f["_sheet"],
             row_no,
             _column_label(f),
             SEVERITY_LABELS.get(severity, severity),
-            _text(f["message"]),
-            _text(f.get("value")),
+            f["message"],
+            f["value"],
         )
-        for c, value in enumerate(values, start=1):
-            cell = ws.cell(row=r, column=c)
+        for c, value in enumerate(values):
+            fmt = severity_fmts.get(severity, cell_fmt) if c == 4 else cell_fmt
             if isinstance(value, str):
                 if value:
-                    _set_text(cell, value)
+                    ws.write_string(r, c, _clean(value), fmt)
+                else:
+                    ws.write_blank(r, c, None, fmt)
             elif value is not None:
-                cell.value = value
-            cell.border = border
-            cell.alignment = wrap
-        sev_cell = ws.cell(row=r, column=5)
-        sev_cell.fill = PatternFill(fill_type="solid", fgColor=SEVERITY_COLORS.get(severity))
-        target = copy_.target(_text(f["_file"]), _text(f["_sheet"]))
-        if target is not None and row_no is not None:
-            col = int(f["col"]) + 1 if _present(f["col"]) else target.row_first_cell(row_no)
-            cell = ws.cell(row=r, column=3)
-            location = f"{_quoted(target.ws.title)}!{get_column_letter(col)}{row_no}"
-            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=location)
-            cell.font = link_font
+                ws.write_number(r, c, value, fmt)
+            else:
+                ws.write_blank(r, c, None, fmt)
+        target = sources.target(f["_file"], f["_sheet"])
+        if target is not None and row_no is not None and links < _MAX_LINKS:
+            col = f["col"] + 1 if f["col"] is not None else target.row_first_cell(row_no)
+            row, col = target.anchor(row_no, col)
+            location = f"{_quoted(target.title)}!{_cell_name(row, col)}"
+            # The link's cell keeps the row number as a number: write_url writes its text,
+            # write_number then replaces the value and leaves the link.
+            if ws.write_url(r, 2, f"internal:{location}", link_fmt, str(row_no)) == 0:
+                ws.write_number(r, 2, row_no, link_fmt)
+                links += 1
 
-    ws.freeze_panes = ws.cell(row=head + 1, column=1).coordinate
-    ws.auto_filter.ref = f"A{head}:{last}{max(r, head)}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{head}:{head}"
+    ws.freeze_panes(head + 1, 0)
+    ws.autofilter(head, 0, max(r, head), ncols - 1)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(head)
 
 
 # -- public API -----------------------------------------------------------------------------
@@ -576,43 +718,45 @@ def write_feedback(
     """Write the return-to-sender workbook of one unit and return its path.
 
     `findings`: the unit's findings (docs/frames.md §4). `sources`: _file -> original file, read
-    and never modified. A single .xlsx source is loaded whole and marked (formats, formulas,
-    hidden sheets kept); several sources, or a .xls/.ods/.csv one, are rendered sheet by sheet
-    ("<file stem>-<sheet>") with every value at its original row and column.
+    and never modified. Every sheet of every source is rendered from its values with each
+    value at its original row and column; a single .xlsx/.xlsm source keeps its sheet names,
+    otherwise they are "<file stem>-<sheet>". See the module docstring for what is kept.
     """
     path = Path(path)
+    records = _records(findings)
     sheets_by_file: dict[str, set[str]] = {}
-    for file, sheet in findings[["_file", "_sheet"]].drop_duplicates().itertuples(index=False):
-        if _present(file) and _present(sheet):
-            sheets_by_file.setdefault(str(file), set()).add(str(sheet))
+    for f in records:
+        if f["_file"] and f["_sheet"]:
+            sheets_by_file.setdefault(f["_file"], set()).add(f["_sheet"])
 
-    copy_: _Copy | None = None
-    if len(sources) == 1:
-        ((file, src),) = sources.items()
-        if Path(src).suffix.lower() in _OPENPYXL_SUFFIXES:
-            copy_ = _open_in_place(Path(src), file)
-    if copy_ is None:
-        copy_ = _render(sources, header_rows, sheets_by_file)
-
-    wb = copy_.wb
-    summary = wb.create_sheet(_unique_sheet_name(SUMMARY_SHEET, wb.sheetnames), 0)
-    missing = sorted(set(copy_.unreadable) | {f for f in sheets_by_file if f not in sources})
-    _write_summary(summary, unit, findings, copy_, missing)
-
-    cells = findings[findings["_row"].notna()] if len(findings) else findings
-    for (file, sheet), rows in cells.groupby(["_file", "_sheet"], dropna=False, sort=True):
-        target = copy_.target(_text(file), _text(sheet))
+    read = _read_sources(sources, header_rows, sheets_by_file)
+    parts: dict[int, tuple[_Sheet, list[dict]]] = {}  # id(sheet) -> its findings with a row
+    for f in sorted(
+        (f for f in records if f["_row"] is not None), key=lambda f: (f["_file"], f["_sheet"])
+    ):
+        target = read.target(f["_file"], f["_sheet"])
         if target is None:
-            log.info("no copied sheet for %s / %s: findings listed only", file, sheet)
+            log.info("no copied sheet for %s / %s: findings listed only", f["_file"], f["_sheet"])
             continue
-        _mark_sheet(target, rows)
+        parts.setdefault(id(target), (target, []))[1].append(f)
+    marks = {key: _marks(target, rows) for key, (target, rows) in parts.items()}
 
-    for ws in wb.worksheets:
-        ws.sheet_view.tabSelected = False
-    summary.sheet_view.tabSelected = True
-    wb.active = 0
+    missing = sorted(set(read.unreadable) | {f for f in sheets_by_file if f not in sources})
+    summary_title = _unique_sheet_name(SUMMARY_SHEET, [s.title for s in read.sheets])
     with atomic_path(path) as tmp:
-        wb.save(tmp)
+        wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, "in_memory": True})
+        try:
+            summary = wb.add_worksheet(summary_title)
+            _write_summary(wb, summary, unit, records, read, missing)
+            formats = _Formats(wb)
+            for sheet in read.sheets:
+                _write_sheet(wb, formats, sheet, marks.get(id(sheet)))
+            summary.activate()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                wb.close()  # (atomic_path removes the half-written file)
+            raise
+        wb.close()
     return path
 
 
@@ -646,12 +790,15 @@ class PendingFeedback:
         except Exception as exc:  # noqa: BLE001
             # Workers that cannot start or died, or an error of write_feedback itself: the
             # rest is written here, so the outcome is the one of a serial run.
-            log.warning("parallel feedback stopped (%s); writing the remaining %d here",
-                        type(exc).__name__, len(self._jobs) - len(paths))
+            log.warning(
+                "parallel feedback stopped (%s); writing the remaining %d here",
+                type(exc).__name__,
+                len(self._jobs) - len(paths),
+            )
         finally:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-        paths += [write_feedback(*job) for job in self._jobs[len(paths):]]
+        paths += [write_feedback(*job) for job in self._jobs[len(paths) :]]
         return {job[1]: path for job, path in zip(self._jobs, paths, strict=True)}
 
     def cancel(self) -> None:
