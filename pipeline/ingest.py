@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import itertools
 import logging
 import re
 import zipfile
@@ -532,12 +533,36 @@ def _sheet_records(sheet: _Sheet, table: _Table) -> tuple[dict[str, list[object]
     return data, excel_rows, table.header_row + 1
 
 
+Block = dict[str, list[object]]  # one sheet's records: column name -> values
+
+
+def _records_frame(blocks: Sequence[Block]) -> pd.DataFrame:
+    """One object frame from every sheet's block (columns in order of first appearance, None
+    where a sheet lacks a column). Built once for the quarter: a DataFrame per sheet costs
+    more than reading a small sheet does."""
+    if not blocks:
+        return pd.DataFrame(
+            {"_file": [], "_sheet": [], "_row": pd.Series([], dtype="int64"), "_unit": []}
+        ).astype({"_file": object, "_sheet": object, "_unit": object})
+    names = list(dict.fromkeys(name for block in blocks for name in block))
+    data: dict[str, list[object]] = {name: [] for name in names}
+    for block in blocks:
+        n = len(block["_row"])
+        for name in names:
+            values = block.get(name)
+            data[name].extend(values if values is not None else itertools.repeat(None, n))
+    rows = np.asarray(data.pop("_row"), dtype=np.int64)
+    frame = pd.DataFrame(data, dtype=object)
+    frame.insert(names.index("_row"), "_row", rows)
+    return frame
+
+
 def read_file(
     path: Path, rel: str, config: Config, resolver: UnitResolver
-) -> tuple[FileReport, list[pd.DataFrame], list[dict], list[dict]]:
-    """Read one submission file into record frames; never raises for bad content."""
+) -> tuple[FileReport, list[Block], list[dict], list[dict]]:
+    """Read one submission file into record blocks; never raises for bad content."""
     report = FileReport(file=rel, unit=None)
-    frames: list[pd.DataFrame] = []
+    frames: list[Block] = []
     columns: list[dict] = []
     unknown: list[dict] = []
     try:
@@ -586,21 +611,32 @@ def read_file(
         sr.rows_read = len(excel_rows)
         if not excel_rows:
             continue
-        frame = pd.DataFrame(data, dtype=object)
         sheet_unit = file_unit or resolver.resolve(title_unit) if title_unit else file_unit
-        if "unit" in frame:
-            row_units = resolver.resolve_series(frame["unit"].map(_cell_text).replace("", None))
-            frame["_unit"] = row_units.where(frame["unit"].map(_cell_text) != "", sheet_unit)
+        if "unit" in data:  # a 单位 column: each row's own unit, the sheet's where it is empty
+            resolved: dict[str, str | None] = {}
+            units: list[str | None] = []
+            for value in data["unit"]:
+                text = _cell_text(value)
+                if not text:
+                    units.append(sheet_unit)
+                    continue
+                if text not in resolved:
+                    resolved[text] = resolver.resolve(text)
+                units.append(resolved[text])
         else:
-            frame["_unit"] = sheet_unit
-        frame.insert(0, "_row", excel_rows)
-        frame.insert(0, "_sheet", sheet.name)
-        frame.insert(0, "_file", rel)
-        frames.append(frame)
+            units = [sheet_unit] * len(excel_rows)
+        frames.append(
+            {
+                "_file": [rel] * len(excel_rows),
+                "_sheet": [sheet.name] * len(excel_rows),
+                "_row": excel_rows,
+                **data,
+                "_unit": units,
+            }
+        )
         report.rows_read += len(excel_rows)
         if report.unit is None:
-            units = frame["_unit"].dropna().unique()
-            report.unit = units[0] if len(units) else None
+            report.unit = next((u for u in units if u is not None), None)
     if report.unit is None:
         report.unit = file_unit
     return report, frames, columns, unknown
@@ -635,7 +671,7 @@ def _init_worker(config: Config) -> None:
 
 def _read_file_job(
     task: tuple[str, str],
-) -> tuple[FileReport, list[pd.DataFrame], list[dict], list[dict]]:
+) -> tuple[FileReport, list[Block], list[dict], list[dict]]:
     """read_file in a worker process (top level, so that spawn can pickle it)."""
     assert _worker_state is not None
     config, resolver = _worker_state
@@ -728,7 +764,7 @@ def read_quarter(
     resolver = UnitResolver(config.units)
     paths = list(files) if files is not None else submission_files(folder)
     reports: list[FileReport] = []
-    frames: list[pd.DataFrame] = []
+    frames: list[dict[str, list[object]]] = []
     columns: list[dict] = []
     unknown: list[dict] = []
     for path, (report, f, c, u) in _read_files(paths, config, resolver, meanwhile):
@@ -739,12 +775,7 @@ def read_quarter(
         unknown.extend(u)
         if progress:
             progress(rel)
-    records = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame({"_file": [], "_sheet": [], "_row": [], "_unit": []}, dtype=object)
-    )
-    records["_row"] = records["_row"].astype("int64")
+    records = _records_frame(frames)
     return IngestResult(
         records=records,
         columns=pd.DataFrame(columns, columns=["_file", "_sheet", "field", "col", "header"]),

@@ -228,7 +228,7 @@ def build_roster(
             )
         )
 
-    accepted = recs[~recs["rejected"]].copy()
+    accepted = recs[~recs["rejected"]]  # a new frame already (copy-on-write)
     accepted["_kind_rank"] = accepted["_unit"].map(
         lambda u: 1 if unit_kinds.get(u) == "部门" else 0
     )
@@ -241,7 +241,7 @@ def build_roster(
                 "conflicting_submissions",
                 "cqo_name",
                 conflicted["cqo_name"],
-                winner=conflicted["ent_key"].map(winners.set_index("ent_key")["_unit"].to_dict()),
+                winner=conflicted["ent_key"].map(winners.set_index("ent_key")["_unit"]),
             )
         )
 
@@ -280,9 +280,11 @@ def build_roster(
     keep_quarter = ~new_person & ~is_new
     entries.loc[keep_quarter, "registered_quarter"] = was["registered_quarter"].values[keep_quarter]
     untouched = prev[~prev.index.isin(winners["ent_key"])]
-    roster = pd.concat([untouched.reset_index(drop=True), entries], ignore_index=True)
-    roster = roster.reindex(columns=ROSTER_COLUMNS)
-    roster = roster.sort_values(["_unit", "enterprise_name"], kind="stable").reset_index(drop=True)
+    roster = entries.reindex(columns=ROSTER_COLUMNS)
+    if len(untouched):  # (concat with an empty object frame would turn dates into objects)
+        roster = pd.concat([untouched.reset_index(drop=True), roster], ignore_index=True)
+    roster = roster.take(_sort_order(roster["_unit"], roster["enterprise_name"]))
+    roster = roster.reset_index(drop=True)
 
     findings.append(_held_elsewhere(staying, untouched))
     changes = _changes(staying, was, is_new, is_change, days, left, prev)
@@ -320,21 +322,34 @@ def _pick_winners(accepted: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
     same = accepted[_SIGNATURE].assign(
         tenure_status=accepted["tenure_status"].fillna("在任")  # empty means 在任
     )
-    sig = _row_codes(same.astype("str").fillna(""))
-    n_sigs = sig.groupby(accepted["ent_key"]).transform("nunique")
+    sig = _row_codes(same.astype("str").fillna("")).to_numpy()
+    # Integer group codes (sorted like the keys): grouping and sorting on the key strings
+    # themselves sorts half a million texts several times over at national scale.
+    group = pd.factorize(accepted["ent_key"].to_numpy(), sort=True)[0]
+    n_sigs = pd.Series(sig).groupby(group).transform("nunique").to_numpy()
     conflict = accepted.index[n_sigs > 1]
-    all_dated = (
-        accepted["appointment_date_parsed"].notna().groupby(accepted["ent_key"]).transform("all")
-    )
+    dated = accepted["appointment_date_parsed"].notna().to_numpy()
+    all_dated = pd.Series(dated).groupby(group).transform("all").to_numpy()
     sort_date = accepted["appointment_date_parsed"].where(all_dated)
-    ordered = accepted.assign(_sort_date=sort_date).sort_values(
-        ["ent_key", "_sort_date", "_kind_rank"],
-        ascending=[True, False, True],
-        na_position="last",
-        kind="stable",
-    )
-    winners = ordered[~ordered["ent_key"].duplicated()].drop(columns=["_sort_date"])
+    # newest first; undated last: the day number negated, NaT as +inf
+    newest = -sort_date.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
+    newest[np.isnat(sort_date.to_numpy(dtype="datetime64[ns]"))] = np.inf
+    order = np.lexsort((accepted["_kind_rank"].to_numpy(), newest, group))  # last key first
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = group[order][1:] != group[order][:-1]
+    winners = accepted.iloc[order[first]]
     return winners, conflict
+
+
+def _sort_order(*keys: pd.Series) -> np.ndarray:
+    """Positions that sort the rows by the keys (text, missing last), stable: each key is
+    factorized once with its distinct values sorted, then the integer codes are sorted."""
+    codes = []
+    for key in reversed(keys):  # np.lexsort: the last key is the primary one
+        c = pd.factorize(key.to_numpy(), sort=True)[0].astype(np.int64)
+        c[c < 0] = np.iinfo(np.int64).max  # missing last, as sort_values puts NaN
+        codes.append(c)
+    return np.lexsort(codes) if codes else np.arange(0)
 
 
 def _row_codes(frame: pd.DataFrame) -> pd.Series:
@@ -354,7 +369,7 @@ def _person(frame: pd.DataFrame) -> pd.Series:
 
 
 def _entries(winners: pd.DataFrame, base: pd.DataFrame, quarter: str) -> pd.DataFrame:
-    entries = winners.copy()
+    entries = winners  # copy-on-write: assigning below leaves `winners` as it is
     in_base = entries["base_id"].notna()
     ids = entries.loc[in_base, "base_id"].astype(int)
     entries["in_base"] = in_base

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -195,6 +196,9 @@ def run_quarter(
 
     progress.stage("校验")
     records = normalize.normalize_records(raw.records, q_end)
+    # The sender's raw cells are no longer needed (the feedback workbooks reread the files):
+    # letting them go frees one Python object per cell read, a gigabyte at national scale.
+    raw = dataclasses.replace(raw, records=raw.records.iloc[:0])
     match = match_base_list(records, base)
     records = records.join(match)
     records["_base_scale"] = base["scale"].reindex(records["base_id"].astype("float")).values
@@ -330,8 +334,7 @@ def _add_roster_problems(
     fresh = add.notna() & this_quarter & roster["source"].notna()
     current = roster["problems"].fillna("")
     joined = (current + "；").where(current != "", "") + add.fillna("")
-    roster = roster.copy()
-    roster.loc[fresh, "problems"] = joined[fresh]
+    roster = roster.assign(problems=roster["problems"].where(~fresh, joined))
     return roster
 
 
@@ -342,7 +345,7 @@ def _base_status(base: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
     keys = _ent_keys(base["credit_code"], base["name_key"])
     current = roster.set_index("ent_key")
     status = current["status"].reindex(keys)
-    out = base.copy()
+    out = base.copy(deep=False)  # copy-on-write: the new columns leave `base` as it is
     out["ent_key"] = keys.values
     out["appointed"] = status.notna().values
     out["qualified"] = status.eq("合格").fillna(False).values
