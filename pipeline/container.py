@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 # Cells a sheet may span (rows x columns from A1 to the last cell with a value), and cells it
 # may hold. Reading keeps them all: ~40 bytes an empty cell, ~100 with a value (calamine's
 # cells plus Python's objects), so 10 million is 0.4-1 GB. A county submission has hundreds
@@ -183,6 +185,39 @@ def _column_number(letters: bytes | str) -> int:
     return n
 
 
+_PAD = bytes(32)  # lets every look-ahead below stay inside the array
+
+
+def _std_refs(a: np.ndarray, at: np.ndarray) -> tuple[int, int] | None:
+    """(last column, last row) of the references `A1"` starting at the positions `at` of the
+    byte array `a`, or None when one is not 1-3 capitals, 1-7 digits and a quote."""
+    if not len(at):
+        return 0, 0
+    upper = [(a[at + k] >= 65) & (a[at + k] <= 90) for k in range(4)]
+    if not upper[0].all():
+        return None
+    two = upper[1]
+    three = two & upper[2]
+    if (three & upper[3]).any():
+        return None
+    col = a[at].astype(np.int64) - 64
+    col = np.where(two, col * 26 + a[at + 1] - 64, col)
+    col = np.where(three, col * 26 + a[at + 2] - 64, col)
+    start = at + 1 + two + three  # the first digit
+    row = np.zeros(len(at), dtype=np.int64)
+    going = np.ones(len(at), dtype=bool)
+    width = np.zeros(len(at), dtype=np.int64)
+    for k in range(8):
+        d = a[start + k].astype(np.int64) - 48
+        digit = going & (d >= 0) & (d <= 9)
+        row = np.where(digit, row * 10 + d, row)
+        width += digit
+        going = digit
+    if going.any() or (width == 0).any() or (a[start + width] != 34).any():
+        return None  # 8 digits or more, no digit, or no closing quote: the regex path decides
+    return int(col.max()), int(row.max())
+
+
 class _SheetRange:
     """A cheap upper bound of a worksheet's used range, fed the XML as it inflates.
 
@@ -196,6 +231,7 @@ class _SheetRange:
         self.name = name
         self.carry = b""
         self.letters: set[bytes] = set()
+        self.max_col = 0  # from the references read with numpy (letters: the others)
         self.cell_refs = 0
         self.max_row = 0
         self.cell_tags = 0
@@ -216,23 +252,34 @@ class _SheetRange:
     def _scan(self, piece: bytes) -> None:
         # Generous tag counts: "<c" also counts <col>, <cfRule>...; ":c" prefixed tags.
         colon = b":" in piece
-        cell_tags = piece.count(b"<c") + (piece.count(b":c") if colon else 0)
-        row_tags = piece.count(b"<row") + (piece.count(b":row") if colon else 0)
+        # One pass finds every tag start; the counts and the common cell references are read
+        # from the bytes after each "<" with numpy (a national base list has millions of
+        # cells: a regex match object per cell costs seconds; this is a few array passes).
+        size = len(piece)
+        a = np.frombuffer(piece + _PAD, np.uint8)
+        lt = np.flatnonzero(a[:size] == 60)  # "<"
+        after = a[lt + 1]
+        is_c = after == 99  # "<c"
+        is_row = (after == 114) & (a[lt + 2] == 111) & (a[lt + 3] == 119)  # "<row"
+        cell_tags = int(is_c.sum()) + (piece.count(b":c") if colon else 0)
+        row_tags = int(is_row.sum()) + (piece.count(b":row") if colon else 0)
         row_refs = piece.count(b'row r="')
         self.cell_tags += cell_tags
         self.row_tags += row_tags
         self.row_refs += row_refs
-        std = piece.count(b'<c r="')
+        std_at = lt[is_c & (a[lt + 2] == 32) & (a[lt + 3] == 114) & (a[lt + 4] == 61)
+                    & (a[lt + 5] == 34)] + 6  # '<c r="': where the reference starts
+        std = len(std_at)
         if cell_tags == std and row_tags == row_refs:  # all <c r="A1" / <row r="1": fast
-            pairs = _STD_REF.findall(piece)
-            if len(pairs) == std:
+            refs = _std_refs(a, std_at)
+            if refs is not None:
                 self._count_refs(std)
-                rows = {b for _, b in pairs}
+                max_col, max_row = refs
                 if row_refs:  # a row's number places the cells without one, later
-                    rows.update(_STD_ROW.findall(piece))
-                if rows:
-                    self.letters.update({a for a, _ in pairs})
-                    self.max_row = max(self.max_row, max(map(int, rows)))
+                    max_row = max([max_row, *map(int, set(_STD_ROW.findall(piece)))])
+                if std or row_refs:
+                    self.max_col = max(self.max_col, max_col)
+                    self.max_row = max(self.max_row, max_row)
                 return
         letters = _REF_LETTERS.findall(piece)
         self._count_refs(len(letters))
@@ -253,7 +300,8 @@ class _SheetRange:
         if self.carry:
             self._scan(self.carry)
             self.carry = b""
-        cols = max((_column_number(x) for x in self.letters), default=0)
+        cols = max((_column_number(x) for x in self.letters), default=self.max_col)
+        cols = max(cols, self.max_col)
         cols += max(0, self.cell_tags - self.cell_refs)
         rows = self.max_row + max(0, self.row_tags - self.row_refs)
         return rows, cols
