@@ -186,6 +186,8 @@ def _column_number(letters: bytes | str) -> int:
 
 
 _PAD = bytes(32)  # lets every look-ahead below stay inside the array
+_ENDS_NAME = np.zeros(256, dtype=bool)  # what may follow a tag's name: space, ">", "/"
+_ENDS_NAME[[9, 10, 13, 32, 47, 62]] = True
 
 
 def _std_refs(a: np.ndarray, at: np.ndarray) -> tuple[int, int] | None:
@@ -250,7 +252,7 @@ class _SheetRange:
         self._scan(piece)
 
     def _scan(self, piece: bytes) -> None:
-        # Generous tag counts: "<c" also counts <col>, <cfRule>...; ":c" prefixed tags.
+        # Generous tag counts: ":c" and ":row" count anything prefixed (x:c, but also x:cfRule).
         colon = b":" in piece
         # One pass finds every tag start; the counts and the common cell references are read
         # from the bytes after each "<" with numpy (a national base list has millions of
@@ -259,8 +261,10 @@ class _SheetRange:
         a = np.frombuffer(piece + _PAD, np.uint8)
         lt = np.flatnonzero(a[:size] == 60)  # "<"
         after = a[lt + 1]
-        is_c = after == 99  # "<c"
-        is_row = (after == 114) & (a[lt + 2] == 111) & (a[lt + 3] == 119)  # "<row"
+        # "<c" and "<row" followed by what can end a tag name: not <col>, <cols>, <cfRule>,
+        # <rowBreaks>, which every sheet with column widths or formats has
+        is_c = (after == 99) & _ENDS_NAME[a[lt + 2]]
+        is_row = (after == 114) & (a[lt + 2] == 111) & (a[lt + 3] == 119) & _ENDS_NAME[a[lt + 4]]
         cell_tags = int(is_c.sum()) + (piece.count(b":c") if colon else 0)
         row_tags = int(is_row.sum()) + (piece.count(b":row") if colon else 0)
         row_refs = piece.count(b'row r="')

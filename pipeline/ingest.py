@@ -224,6 +224,22 @@ def _may_hold_name(upper: list[str] | None, lower: list[str], name_keys: set[str
     return any((g + k) in name_keys for g, k in zip(upper, lower, strict=False))
 
 
+@functools.lru_cache(maxsize=8)
+def _name_markers(name_keys: frozenset[str]) -> frozenset[str]:
+    """The characters every key mapping to enterprise_name has, and every character that
+    header_key turns into one of them (full-width forms...)."""
+    from pipeline.normalize import _CLEAN_TABLE
+
+    common = set.intersection(*(set(k) for k in name_keys)) if name_keys else set()
+    sources = {
+        chr(code)
+        for code, to in _CLEAN_TABLE.items()
+        if isinstance(to, str) and not common.isdisjoint(to)
+        or isinstance(to, int) and chr(to) in common
+    }
+    return frozenset(common | sources)
+
+
 def locate_table(
     rows: list[list[object]], merged: Iterable = (), lookup: dict[str, str] | None = None
 ) -> _Table | None:
@@ -240,16 +256,32 @@ def locate_table(
     # Most scanned rows are data. A candidate without a cell that can map to enterprise_name
     # is refused below whatever else it maps, so it is skipped before the column-by-column
     # mapping: its cells' keys (and group+sub keys) are looked up once.
-    name_keys = {k for k, v in lookup.items() if v == "enterprise_name"}
-    keys = [[_key(_cell_text(v)) for v in row] for row in filled[:scan]]
+    name_keys = frozenset(k for k, v in lookup.items() if v == "enterprise_name")
+    markers = _name_markers(name_keys)
+    # A character every name header has (称): a row without it in any cell, under a row
+    # without it, cannot give a name column, so its cells' keys are never computed.
+    marked = [
+        not markers or any(v.__class__ is str and not markers.isdisjoint(v) for v in row)
+        for row in filled[:scan]
+    ]
+    keys: dict[int, list[str]] = {}
+
+    def keys_of(r: int) -> list[str]:
+        if r not in keys:
+            keys[r] = [_key(_cell_text(v)) for v in filled[r]]
+        return keys[r]
+
     best: _Table | None = None
     best_score = 0
     for r in range(scan):
+        if not (marked[r] or (r > 0 and marked[r - 1])):
+            continue
         candidates = [(None, filled[r])]
         if r > 0 and any(_cell_text(v) for v in filled[r - 1]):
             candidates.append((filled[r - 1], filled[r]))
         for upper, lower in candidates:
-            if not _may_hold_name(keys[r - 1] if upper is not None else None, keys[r], name_keys):
+            above = keys_of(r - 1) if upper is not None else None
+            if not _may_hold_name(above, keys_of(r), name_keys):
                 continue
             table = _map_headers(upper, lower, lookup)
             score = len(table.mapping) * 2 - len(table.unknown)
