@@ -103,6 +103,7 @@ class IngestResult:
     columns: pd.DataFrame
     unknown_headers: pd.DataFrame
     files: list[FileReport]
+    base: pd.DataFrame | None = None  # the base list, when read_quarter was given one
 
     def header_rows(self) -> dict[tuple[str, str], int]:
         return {
@@ -711,6 +712,12 @@ def _read_file_job(
     return read_file(Path(path), rel, config, resolver)
 
 
+def _read_base_job(path: str) -> pd.DataFrame:
+    """read_base_list in a worker process."""
+    assert _worker_state is not None
+    return read_base_list(Path(path), _worker_state[0])
+
+
 def _worker_count(paths: Sequence[Path]) -> int:
     """Processes to read `paths` with: 1 unless there are many files and enough bytes."""
     from pipeline import parallel
@@ -728,13 +735,19 @@ def _read_files(
     config: Config,
     resolver: UnitResolver,
     meanwhile: Callable[[], None] | None = None,
+    base_list: Path | None = None,
+    box: dict[str, pd.DataFrame] | None = None,
 ):
     """(path, read_file result) for every path, in order; in parallel when it pays.
 
     `meanwhile` runs in this process once the files are handed to the workers (first, when
-    there are none); its exceptions propagate."""
-    workers = _worker_count(paths)
+    there are none); its exceptions propagate. `base_list` is read into box["base"]: by a
+    worker, handed out before the files, so that the largest file starts first."""
+    box = box if box is not None else {}
+    workers = _worker_count([*paths, *([base_list] if base_list else [])])
     if workers <= 1:
+        if base_list is not None:
+            box["base"] = read_base_list(base_list, config)
         if meanwhile is not None:
             meanwhile()
         for path in paths:
@@ -747,6 +760,7 @@ def _read_files(
     tasks = [(str(p), p.name) for p in paths]
     done = 0
     pool = None
+    base_job = None
     try:
         try:
             pool = ProcessPoolExecutor(
@@ -755,6 +769,8 @@ def _read_files(
                 initializer=_init_worker,
                 initargs=(config,),
             )
+            if base_list is not None:
+                base_job = pool.submit(_read_base_job, str(base_list))
             chunk = max(1, min(16, len(tasks) // (workers * 8)))
             results = pool.map(_read_file_job, tasks, chunksize=chunk)
         except Exception as exc:  # noqa: BLE001
@@ -777,6 +793,15 @@ def _read_files(
             )
         for path in paths[done:]:
             yield path, read_file(path, path.name, config, resolver)
+        if base_list is not None:
+            try:
+                box["base"] = base_job.result() if base_job is not None else None
+            except IngestError:
+                raise
+            except Exception as exc:  # noqa: BLE001  (a worker that died: read it here)
+                log.warning("base list not read by a worker (%s)", type(exc).__name__)
+            if box.get("base") is None:
+                box["base"] = read_base_list(base_list, config)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -788,18 +813,23 @@ def read_quarter(
     files: Sequence[Path] | None = None,
     progress: Callable[[str], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    base_list: Path | None = None,
 ) -> IngestResult:
     """Read every submission of a quarter folder (or the given files) into one records frame.
 
-    `meanwhile` (e.g. reading the base list) runs in this process while worker processes
-    read the files; its exceptions propagate."""
+    `meanwhile` runs in this process while worker processes read the files; its exceptions
+    propagate. `base_list`, when given, is read too (by a worker when there are workers: it
+    is the largest file of a large run) into `IngestResult.base`; its IngestError
+    propagates."""
     resolver = UnitResolver(config.units)
     paths = list(files) if files is not None else submission_files(folder)
     reports: list[FileReport] = []
     frames: list[dict[str, list[object]]] = []
     columns: list[dict] = []
     unknown: list[dict] = []
-    for path, (report, f, c, u) in _read_files(paths, config, resolver, meanwhile):
+    box: dict[str, pd.DataFrame] = {}
+    reading = _read_files(paths, config, resolver, meanwhile, base_list, box)
+    for path, (report, f, c, u) in reading:
         rel = path.name
         reports.append(report)
         frames.extend(f)
@@ -809,6 +839,7 @@ def read_quarter(
             progress(rel)
     records = _records_frame(frames)
     return IngestResult(
+        base=box.get("base"),
         records=records,
         columns=pd.DataFrame(columns, columns=["_file", "_sheet", "field", "col", "header"]),
         unknown_headers=pd.DataFrame(unknown, columns=["_file", "_sheet", "col", "header"]),

@@ -180,18 +180,16 @@ def run_quarter(
 
     q_end = targets.quarter_end(quarter)
     folder = config.input_dir / quarter
-    loaded: dict[str, pd.DataFrame] = {}
-
-    def read_base() -> None:  # while worker processes read the submissions
-        try:
-            loaded["base"] = ingest.read_base_list(base_list_path(config, quarter), config)
-        except ingest.IngestError as exc:
-            raise RunError(f"企业名录无法读取：{exc}") from exc
-
     files = ingest.submission_files(folder)
     progress.start_files(quarter, len(files))
-    raw = ingest.read_quarter(folder, config, progress=progress.file_done, meanwhile=read_base)
-    base = loaded["base"]
+    try:
+        raw = ingest.read_quarter(
+            folder, config, progress=progress.file_done, base_list=base_list_path(config, quarter)
+        )
+    except ingest.IngestError as exc:  # only the base list's: a submission never raises
+        raise RunError(f"企业名录无法读取：{exc}") from exc
+    base = raw.base
+    assert base is not None
     lap("ingest")
 
     progress.stage("校验")
