@@ -52,6 +52,17 @@ CHANGE_COLUMNS = [
 # Fields that tell whether two rows describe the same appointment. Contact details are left
 # out: a department's list with a 手机 column and a township's with only 联系方式 still agree.
 _SIGNATURE = ["cqo_name", "id_number", "education_level", "quality_years_value", "tenure_status"]
+# What build_roster reads of a record (besides `rejected` and `suggestion`).
+_ROSTER_INPUT = {
+    *ROSTER_COLUMNS,
+    *_SIGNATURE,
+    "base_id",
+    "qualified",
+    "appointment_date_parsed",
+    "fill_date_parsed",
+    "appointment_date",
+    "fill_date",
+}
 
 
 @dataclass(frozen=True)
@@ -228,7 +239,9 @@ def build_roster(
             )
         )
 
-    accepted = recs[~recs["rejected"]]  # a new frame already (copy-on-write)
+    # Only the columns the roster and its checks use: a national quarter's records have some
+    # ninety, and every filtered copy of them is 8 bytes a cell.
+    accepted = recs.loc[~recs["rejected"].to_numpy(), [c for c in recs if c in _ROSTER_INPUT]]
     accepted["_kind_rank"] = accepted["_unit"].map(
         lambda u: 1 if unit_kinds.get(u) == "部门" else 0
     )

@@ -188,6 +188,9 @@ class Store:
             raise
 
 
+_WRITE_ROWS = 50_000
+
+
 class _QuarterWriter:
     def __init__(self, store: Store, quarter: str):
         self.store = store
@@ -229,11 +232,13 @@ class _QuarterWriter:
             return
         placeholders = ", ".join("?" * (len(columns) + 1))
         names = ", ".join(f'"{c}"' for c in ["quarter", *columns])
-        cells = [_sql_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
-        rows = zip(itertools.repeat(self.quarter), *cells)
-        self.store.conn.executemany(
-            f'INSERT INTO "{table}" ({names}) VALUES ({placeholders})', rows
-        )
+        sql = f'INSERT INTO "{table}" ({names}) VALUES ({placeholders})'
+        # In slices of rows: the Python values of a whole national roster would be a few
+        # hundred megabytes more at the run's peak.
+        for start in range(0, len(frame), _WRITE_ROWS):
+            part = frame.iloc[start : start + _WRITE_ROWS]
+            cells = [_sql_column(part.iloc[:, i]) for i in range(part.shape[1])]
+            self.store.conn.executemany(sql, zip(itertools.repeat(self.quarter), *cells))
 
     def end_appointments(self, ent_keys: list[str], ended_by: str) -> None:
         if not ent_keys:
