@@ -218,8 +218,12 @@ def _category_order(categories: Iterable[str]) -> list[str]:
 
 
 def _unit_column(values: pd.Series) -> pd.Series:
-    text = values.astype("str").where(values.notna()).str.strip()
-    return text.mask(text.isna() | (text == ""), UNKNOWN_UNIT)
+    """Stripped unit names, UNKNOWN_UNIT where empty; each distinct value handled once (a
+    national base list names a few thousand units half a million times)."""
+    codes, uniques = pd.factorize(values)
+    text = pd.Series(uniques, dtype="str").str.strip()
+    text = text.mask(text.isna() | (text == ""), UNKNOWN_UNIT).tolist() + [UNKNOWN_UNIT]
+    return pd.Series(np.asarray(text, dtype=object)[codes], index=values.index, dtype="str")
 
 
 def compute_rates(
@@ -251,7 +255,7 @@ def compute_rates(
         },
         index=base_status.index,
     )
-    categories = _category_order(frame["category"].dropna())
+    categories = _category_order(frame["category"].dropna().unique())
 
     pieces = []
     frame["_county"] = COUNTY
@@ -267,7 +271,7 @@ def compute_rates(
             qualified=("qualified", "sum"),
         )
         block.index = block.index.set_names(["unit", "category"])
-        units = [COUNTY] if dimension == "全县" else _ordered(sub[key], unit_order)
+        units = [COUNTY] if dimension == "全县" else _ordered(sub[key].unique(), unit_order)
         grid = pd.MultiIndex.from_product([units, categories], names=["unit", "category"])
         block = block.reindex(grid, fill_value=0).reset_index()
         block.insert(0, "dimension", dimension)

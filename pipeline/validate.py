@@ -248,7 +248,17 @@ def problems_by_record(findings: pd.DataFrame, index: pd.Index) -> pd.Series:
         return pd.Series(pd.NA, index=index, dtype="str", name="problems")
     rank = mine["severity"].map(_SEVERITY_RANK)
     ordered = mine.assign(_rank=rank).sort_values(["record", "_rank", "col"], kind="stable")
-    joined = ordered.groupby("record")["message"].agg("；".join)
+    # One join per record over plain lists: groupby().agg(str.join) slices a Series per
+    # group, tens of thousands of times at national scale.
+    records = ordered["record"].to_numpy()
+    messages = ordered["message"].astype("str").fillna("").tolist()
+    starts = np.flatnonzero(np.r_[True, records[1:] != records[:-1]])
+    stops = [*starts[1:].tolist(), len(records)]
+    joined = pd.Series(
+        ["；".join(messages[a:b]) for a, b in zip(starts.tolist(), stops, strict=True)],
+        index=records[starts],
+        dtype="str",
+    )
     return joined.reindex(index).astype("str").rename("problems")
 
 
