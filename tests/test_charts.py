@@ -159,3 +159,51 @@ def test_save_figures_writes_pngs_and_closes(tmp_path):
     assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == sorted(
         p.name for p in paths.values()
     )  # no temporary files left behind
+
+
+@pytest.mark.parametrize("make", ["rate", "gap", "trend"])
+def test_render_png_draws_once_the_pixels_savefig_draws(tmp_path, make):
+    """render_png skips savefig's second (layout-only) draw: same image, pixel for pixel."""
+    from PIL import Image, ImageChops
+
+    charts.setup_fonts(charts.DEFAULT_FONTS)
+
+    def build():
+        if make == "trend":
+            return charts.trend_chart(_trend())
+        return getattr(charts, f"{make}_chart")(_rates(), "规上", "2026Q3")
+
+    build().savefig(tmp_path / "savefig.png", dpi=charts.DPI, facecolor="white")
+    fig = build()
+    calls = []
+    original = fig.draw
+    fig.draw = lambda renderer: (calls.append(renderer), original(renderer))[1]
+    charts.render_png(fig, tmp_path / "once.png")
+    assert len(calls) == 1
+    with Image.open(tmp_path / "savefig.png") as a, Image.open(tmp_path / "once.png") as b:
+        assert a.size == b.size
+        assert a.info.get("dpi") and b.info.get("dpi")
+        assert round(b.info["dpi"][0]) == charts.DPI
+        assert ImageChops.difference(a.convert("RGBA"), b.convert("RGBA")).getbbox() is None
+
+
+def test_charts_keep_every_unit_up_to_the_bound():
+    """A county with as many townships as the bound still gets every one of them."""
+    def _many_units(n: int) -> pd.DataFrame:
+        base = pd.DataFrame(
+            [(f"第{i:03d}镇", "县经信局", "规上", True, (i + k) % 4 != 0)
+             for i in range(n) for k in range(3)],
+            columns=["township", "department", "category", "appointed", "qualified"],
+        )
+        return compute_rates(base, "2026Q3", START, MILESTONES,
+                             unit_order=sorted(base["township"].unique()))
+
+    rates = _many_units(charts.MAX_CHART_UNITS)
+    ax = charts.rate_chart(rates, "规上", "2026Q3").axes[0]
+    assert len(ax.get_xticklabels()) == charts.MAX_CHART_UNITS
+    assert "共" not in ax.get_title()
+    rates = _many_units(charts.MAX_CHART_UNITS + 1)
+    ax = charts.rate_chart(rates, "规上", "2026Q3").axes[0]
+    assert len(ax.get_xticklabels()) == charts.MAX_CHART_UNITS
+    assert f"共 {charts.MAX_CHART_UNITS + 1} 个单位" in ax.get_title()
+    assert "全部见目标差距报告" in ax.get_title()

@@ -304,3 +304,149 @@ def test_pace_target_before_first_milestone(tmp_path: Path) -> None:
     text = _all_text(docx.Document(str(write_supervision_report(tmp_path / "r.docx", ctx))))
     assert "尚未到第一个目标节点，按时序进度本季度末应达到40.0%，还差1家" in text
     assert "天城镇（合格聘任率30.0%，还差1家）" in text
+
+
+# -- a province's scale: tables and lists bounded, each saying what is left out and where -----
+
+
+def _many_units_context(tmp_path: Path, n: int) -> ReportContext:
+    """`n` townships; unit i has 10 规上 enterprises of which i % 11 qualified (ties on purpose),
+    one file each (every 7th late, one unreadable), 3 lagging enterprises each."""
+    rows = []
+    for i in range(n):
+        rows.append(("乡镇", f"第{i:03d}镇", "规上", 10, 10, i % 11, 1.0))
+    total_q = sum(r[5] for r in rows)
+    rows.append(("全县", "全县", "规上", 10 * n, 10 * n, total_q, 1.0))
+    rates = _rates(rows)
+    units = [f"第{i:03d}镇" for i in range(n)]
+    submissions = pd.DataFrame(
+        {
+            "unit": units,
+            "file": [f"{u}.xlsx" for u in units],
+            "status": ["failed" if i == 5 else "ok" for i in range(n)],
+            "rows_read": [10] * n,
+            "rows_accepted": [10 - (i % 3) for i in range(n)],
+            "rows_rejected": [i % 3 for i in range(n)],
+            "fill_date": [pd.Timestamp("2026-10-08")] * n,
+            "late": [i % 7 == 0 for i in range(n)],
+        }
+    )
+    lagging = pd.DataFrame(
+        {
+            "enterprise_name": [f"{u}企业{k}" for u in units for k in range(3)],
+            "township": [u for u in units for _ in range(3)],
+            "category": ["规上"] * (3 * n),
+            "reason": ["未报送首席质量官"] * (3 * n),
+        }
+    )
+    base = _context(tmp_path, previous=False, charts=())
+    return ReportContext(
+        **{
+            **base.__dict__,
+            "rates": rates,
+            "submissions": submissions,
+            "lagging": lagging,
+            "missing_units": [],
+            "trend": pd.DataFrame(),
+        }
+    )
+
+
+def _tables(document: docx.document.Document) -> dict[str, list[list[str]]]:
+    """Tables by their first header cell (the first one of each kind)."""
+    out: dict[str, list[list[str]]] = {}
+    for table in document.tables:
+        rows = [[c.text for c in row.cells] for row in table.rows]
+        out.setdefault(rows[0][0], rows)
+    return out
+
+
+def test_a_province_gets_bounded_tables_that_say_what_is_left_out(tmp_path: Path) -> None:
+    from pipeline.reports import docx as report
+
+    ctx = _many_units_context(tmp_path, 100)
+    document = docx.Document(str(write_supervision_report(tmp_path / "r.docx", ctx)))
+    text = _all_text(document)
+    tables = _tables(document)
+
+    # Unit table: the 40 lowest rates, lowest first, their real rank, then the county row.
+    units = tables["排名"]
+    assert len(units) == 1 + report.MAX_TABLE_ROWS + 1
+    shown = [row[1] for row in units[1:-1]]
+    rates = ctx.rates[ctx.rates["dimension"] == "乡镇"]
+    lowest = rates.sort_values("rate", kind="stable")["rate"].head(report.MAX_TABLE_ROWS)
+    assert sorted(rates.set_index("unit").loc[shown, "rate"]) == sorted(lowest)
+    assert units[1][0] == "91"  # 10 units share the lowest rate: all ranked 91
+    assert units[-1][1] == "全县"
+    assert "合格聘任率最低的40个单位" in text
+    assert "注：共100个单位，表中为合格聘任率最低的40个" in text
+    assert "全部100个单位见目标差距报告.xlsx“汇总”工作表" in text
+
+    # Sentences name at most MAX_NAMED units and say how many more there are.
+    lagging = rates[rates["gap_due"] > 0]
+    assert f"未达到节点目标（100.0%）的单位有{len(lagging)}个" in text
+    assert f"其余{len(lagging) - report.MAX_NAMED}个单位见目标差距报告.xlsx“汇总”工作表" in text
+    lag_sentence = next(p.text for p in document.paragraphs if "未达到节点目标（100.0%）" in p.text)
+    assert lag_sentence.count("还差") == report.MAX_NAMED + 1  # the units, and the total
+
+    # Submissions: what needs action first (the unreadable file, late ones), then a note.
+    subs = tables["填报单位"]
+    assert len(subs) == 1 + report.MAX_TABLE_ROWS
+    assert subs[1][-1] == "无法读取" and subs[2][-1] == "逾期"
+    assert "注：共100项" in text and "全部见目标差距报告.xlsx“报送情况”工作表" in text
+
+    # Rectification: one item per unit for the worst MAX_NAMED, then where the rest are.
+    items = [p.text for p in document.paragraphs if re.match(r"\d+．第\d{3}镇：", p.text)]
+    assert len(items) == report.MAX_NAMED
+    assert "以上为差距最大的30个单位。另有" in text
+
+
+def test_a_long_attachment_lists_whole_units_worst_first(tmp_path: Path, monkeypatch) -> None:
+    from pipeline.reports import docx as report
+
+    monkeypatch.setattr(report, "MAX_LISTED_ENTERPRISES", 10)
+    ctx = _many_units_context(tmp_path, 100)
+    document = docx.Document(str(write_supervision_report(tmp_path / "r.docx", ctx)))
+    attachment = _tables(document)["序号"]
+    listed = [row[1] for row in attachment[1:]]
+    assert len(listed) == 9  # three whole units of 3 (a fourth would pass 10)
+    worst = ["第000镇", "第011镇", "第022镇"]  # 0 of 10 qualified: the largest gaps
+    assert sorted(set(listed)) == worst
+    text = _all_text(document)
+    assert "注：共300家。此处按整改要求中的单位顺序（差距由大到小）列出3个单位的9家" in text
+    assert "其余291家见目标差距报告.xlsx" in text
+
+
+def test_a_county_keeps_every_unit_in_full(tmp_path: Path) -> None:
+    """13 units (the demo county): nothing is cut, and nothing says it was."""
+    ctx = _many_units_context(tmp_path, 13)
+    document = docx.Document(str(write_supervision_report(tmp_path / "r.docx", ctx)))
+    text = _all_text(document)
+    tables = _tables(document)
+    assert sorted(row[1] for row in tables["排名"][1:-1]) == [f"第{i:03d}镇" for i in range(13)]
+    assert len(tables["填报单位"]) == 1 + 13
+    assert len(tables["序号"]) == 1 + 3 * 13
+    for cut in ("其余", "另有", "最低的", "需关注的部分", "此处按"):
+        assert cut not in text
+    items = [p.text for p in document.paragraphs if re.match(r"\d+．第\d{3}镇：", p.text)]
+    assert len(items) == 13  # every unit has something to do (第010镇: its rejected row)
+
+
+@pytest.mark.parametrize("first", [["0", "x", "y"], ["", "x", "y"]], ids=["full", "empty-cell"])
+def test_table_rows_keep_their_text(tmp_path: Path, first: list[str]) -> None:
+    """Rows copied from the first one get their own text: spaces at the ends, line breaks,
+    XML specials, characters Word forbids (dropped), empty cells."""
+    from pipeline.reports.docx import _add_table, _setup_styles
+
+    document = docx.Document()
+    _setup_styles(document)
+    rows = [first, ["1", " 前有空格", "两\n行"], ["2", "<&>", ""], ["3", "控制\x01字符", "z"]]
+    _add_table(document, ["序号", "甲", "乙"], rows, [2, 2, 2])
+    document.save(str(tmp_path / "t.docx"))
+    table = docx.Document(str(tmp_path / "t.docx")).tables[0]
+    assert [[c.text for c in r.cells] for r in table.rows[1:]] == [
+        first,
+        ["1", " 前有空格", "两\n行"],
+        ["2", "<&>", ""],
+        ["3", "控制字符", "z"],
+    ]

@@ -334,3 +334,46 @@ def test_write_is_atomic_on_failure(tmp_path, monkeypatch):
         write_gap_report(path, _context())
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_cell_formats_follow_rows_and_columns(book, tmp_path):
+    """County rows bold and shaded, every table cell bordered (blank ones too), a rule above
+    each unit's group of lagging enterprises, the reason column wrapped."""
+    ws = book["汇总"]
+    r = _header_row(ws, "排名")
+    header = [c.value for c in ws[r]]
+    unit_col = header.index("单位") + 1
+    county = next(row for row in ws.iter_rows(min_row=r + 1) if row[unit_col - 1].value == "全县")
+    unit = next(
+        row for row in ws.iter_rows(min_row=r + 1)
+        if row[unit_col - 1].value not in (None, "全县")
+    )
+    assert all(c.font.b for c in county) and county[0].fill.fgColor.rgb.endswith("F2F2F2")
+    assert not any(c.font.b for c in unit)
+    assert ws.cell(r + 1, header.index("聘任率") + 1).number_format == "0.0%"
+
+    ctx = _context()
+    lagging = pd.DataFrame(
+        {
+            "enterprise_name": ["甲公司", "乙公司", "丙公司"],
+            "credit_code": [None, None, None],
+            "township": ["天城镇", "天城镇", "沙坪镇"],
+            "department": [None, None, None],
+            "category": ["规上"] * 3,
+            "reason": ["未报送首席质量官"] * 3,
+            "cqo_name": [None] * 3,
+            "id_number": [None] * 3,
+            "mobile": [None] * 3,
+        }
+    )
+    path = write_gap_report(tmp_path / "g.xlsx", ReportContext(**{**ctx.__dict__,
+                                                                  "lagging": lagging}))
+    lag = openpyxl.load_workbook(path)["规上未达标企业"]
+    r = _header_row(lag, "序号")
+    header = [c.value for c in lag[r]]
+    rows = [row for row in lag.iter_rows(min_row=r + 1) if row[0].value is not None]
+    assert [row[header.index("所属乡镇")].value for row in rows] == ["天城镇", "天城镇", "沙坪镇"]
+    assert [row[0].border.top.style for row in rows] == ["thin", "thin", "medium"]
+    blank = rows[0][header.index("首席质量官")]
+    assert blank.value is None and blank.border.left.style == "thin"
+    assert rows[0][header.index("原因")].alignment.wrap_text

@@ -65,6 +65,10 @@ def _changes() -> pd.DataFrame:
             "fill_date": [pd.Timestamp("2026-10-05"), pd.NaT],
             "days_to_register": pd.array([65, pd.NA], dtype="Int64"),
             "ent_key": ["uscc:1", "name:石城建材"],  # internal: not shown
+            "credit_code": ["91421223MA4F00002X", None],  # added by build.with_credit_codes
+            # A person's full record is on the 花名册 sheet, not in the change list.
+            "id_number": [ID_2, None],
+            "mobile": ["13998765432", None],
         }
     )
 
@@ -144,7 +148,7 @@ def test_roster_layout(roster_book: openpyxl.Workbook) -> None:
     rules = [r for rng in ws.conditional_formatting for r in rng.rules]
     assert any("不合格" in f for r in rules for f in r.formula)
     for name in ("本季度变动", "未聘任企业"):
-        assert roster_book[name].freeze_panes == "A2"
+        assert roster_book[name].freeze_panes == "B2"  # the enterprise name column too
         assert roster_book[name].auto_filter.ref
 
 
@@ -153,14 +157,16 @@ def test_changes_and_without_cqo(roster_book: openpyxl.Workbook) -> None:
     assert _header(changes) == [
         "企业名称",
         "变动类型",
+        "统一社会信用代码",
+        "填报单位",
         "原首席质量官",
         "新首席质量官",
-        "填报单位",
-        "来源",
         "任命日期",
         "填写日期",
         "登记用时（天）",
+        "来源",
     ]
+    assert _row(changes, 2)["统一社会信用代码"] == "91421223MA4F00002X"
     assert _row(changes, 2)["登记用时（天）"] == 65  # a count stays a number
     assert _row(changes, 3)["登记用时（天）"] is None
     assert _row(changes, 3)["变动类型"] == "离任"
@@ -298,3 +304,70 @@ def test_issues_empty(tmp_path: Path) -> None:
     assert _header(wb["问题清单"])[0] == "填报单位"
     assert wb["问题清单"].max_row == 1
     assert wb["汇总"].cell(2, 1).value == "填报单位"
+
+
+def test_change_list_credit_codes() -> None:
+    """The base list's code first, else the one reported (an enterprise that left the roster
+    is still in the base list)."""
+    from pipeline.reports.build import with_credit_codes
+
+    changes = pd.DataFrame(
+        {"ent_key": ["a", "b", "c", "d"], "change": ["新增", "变更", "离任", "新增"]}
+    )
+    roster = pd.DataFrame({"ent_key": ["a", "b", "d"], "credit_code": ["RA", "RB", None]})
+    base = pd.DataFrame({"ent_key": ["b", "c"], "credit_code": ["BB", "BC"]})
+    out = with_credit_codes(changes, roster, base)
+    assert out["credit_code"].tolist()[:3] == ["RA", "BB", "BC"]
+    assert pd.isna(out["credit_code"].iloc[3])
+    assert out["change"].tolist() == changes["change"].tolist()
+
+
+def test_roster_text_is_escaped_and_kept(tmp_path: Path) -> None:
+    """Sender text with XML specials, control characters, Excel's own _xHHHH_ escapes,
+    spaces at either end and more than a cell holds comes back as written (cut, and said so,
+    only past Excel's limit) — whether the column is written through the shared-string table
+    or inline (a column of distinct values)."""
+    from pipeline.reports.xlsx import TRUNCATED_MARK
+
+    tricky = [
+        "A&B <公司> \"引号\"",
+        " 前后有空格 ",
+        "控制\x01字符\r回车",
+        "_x0041_ 不是 A",
+        "换行\n第二行",
+        "x" * 40_000,
+    ]
+    n = 60  # enough distinct names for the inline path
+    roster = pd.DataFrame(
+        {
+            "enterprise_name": [f"企业{i}" for i in range(n - len(tricky))] + tricky,
+            "remarks": (tricky + ["同一备注"] * n)[:n],  # repeated values: shared strings
+        },
+        dtype="str",
+    )
+    path = write_roster(tmp_path / "花名册.xlsx", roster, pd.DataFrame(), pd.DataFrame())
+    # calamine reads _xHHHH_ escapes as Excel does (openpyxl leaves control characters escaped)
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("花名册").to_python()
+    names = [r[0] for r in rows[-len(tricky) :]]
+    remarks = [r[1] for r in rows[1 : len(tricky) + 1]]
+    for written in (names, remarks):
+        assert written[:5] == tricky[:5]
+        assert written[5].endswith(TRUNCATED_MARK) and len(written[5]) <= 32_767
+    assert openpyxl.load_workbook(path)["花名册"]["A2"].value == "企业0"  # openpyxl reads it too
+
+
+def test_roster_beyond_excel_rows_continues_on_next_sheet(tmp_path: Path, monkeypatch) -> None:
+    from pipeline.reports import roster_book
+
+    monkeypatch.setattr(roster_book, "MAX_DATA_ROWS", 2)
+    roster = pd.DataFrame(
+        {"enterprise_name": ["甲", "乙", "丙"], "status": ["合格", "不合格", "合格"]}, dtype="str"
+    )
+    path = write_roster(tmp_path / "花名册.xlsx", roster, pd.DataFrame(), pd.DataFrame())
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:2] == ["花名册", "花名册(2)"]
+    assert [c.value for c in wb["花名册"]["A"]] == ["企业名称", "甲", "乙"]
+    assert [c.value for c in wb["花名册(2)"]["A"]] == ["企业名称", "丙"]
+    assert wb["花名册(2)"].auto_filter.ref == "A1:B2"

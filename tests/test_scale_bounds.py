@@ -27,7 +27,8 @@ def test_charts_of_many_units_show_those_needing_attention():
     ax = rate_fig.axes[0]
     shown = [t.get_text() for t in ax.get_xticklabels()]
     assert len(shown) == charts.MAX_CHART_UNITS
-    lowest = towns.sort_values(["rate", "unit"], ascending=[False, True]).tail(40)["unit"]
+    lowest = towns.sort_values(["rate", "unit"], ascending=[False, True]).tail(
+        charts.MAX_CHART_UNITS)["unit"]
     assert shown == lowest.tolist()
     assert "共 100 个单位" in ax.get_title()
 

@@ -42,6 +42,22 @@ def lagging_enterprises(base_status: pd.DataFrame, roster: pd.DataFrame) -> pd.D
     return lag[cols].sort_values(["category", "township", "enterprise_name"]).reset_index(drop=True)
 
 
+def with_credit_codes(
+    changes: pd.DataFrame, roster: pd.DataFrame, base_status: pd.DataFrame
+) -> pd.DataFrame:
+    """The change list with each enterprise's credit code: the base list's, else the one its
+    unit reported (an enterprise that left the roster is still in the base list)."""
+    if changes is None or "ent_key" not in changes.columns:
+        return changes
+    codes = pd.Series(None, index=changes.index, dtype="object")
+    for frame in (base_status, roster):
+        if frame is not None and {"ent_key", "credit_code"} <= set(frame.columns):
+            known = frame.loc[frame["credit_code"].notna(), ["ent_key", "credit_code"]]
+            lookup = dict(zip(known["ent_key"], known["credit_code"], strict=True))
+            codes = codes.fillna(changes["ent_key"].map(lookup).astype("object"))
+    return changes.assign(credit_code=codes)
+
+
 def issue_summary(findings: pd.DataFrame) -> pd.DataFrame:
     from schemas.rules import rule_label
 
@@ -121,7 +137,9 @@ def _write_documents(written, config, quarter, out, base_status, roster, changes
     without = base_status[~base_status["appointed"]][
         ["enterprise_name", "credit_code", "township", "department", "category"]
     ]
-    written["roster"] = roster_book.write_roster(out / "花名册.xlsx", roster, changes, without)
+    written["roster"] = roster_book.write_roster(
+        out / "花名册.xlsx", roster, with_credit_codes(changes, roster, base_status), without
+    )
     written["issues"] = roster_book.write_issues(out / "问题清单.xlsx", findings)
 
     charts.setup_fonts(config.fonts)

@@ -42,7 +42,13 @@ CAPTION_PT = 12  # 小四
 LINE_PT = 28  # fixed line pitch of official documents (GB/T 9704: 22 lines a page)
 
 IMAGE_WIDTH = Cm(15)
-MAX_LISTED_ENTERPRISES = 1000  # the attachment; the full list is in 目标差距报告.xlsx
+# A notice is read by people. At a county's scale (a dozen units) every table and list is
+# complete; beyond these bounds (a province's thousand townships) a table or list shows the
+# units that need attention first and says how many more there are and where to find them.
+MAX_TABLE_ROWS = 40  # unit, department and submission tables
+MAX_NAMED = 30  # units named in one sentence, and units with their own rectification item
+MAX_LISTED_ENTERPRISES = 1000  # the attachment
+GAP_BOOK = "目标差距报告.xlsx"  # where every unit and enterprise is listed
 
 _CN_DIGITS = "零一二三四五六七八九十"
 _SEVERITY_LABEL = {"error": "错误", "noncompliant": "不合格", "warning": "提醒"}
@@ -169,6 +175,30 @@ def _join(items: Sequence[str]) -> str:
     return "、".join(items)
 
 
+def _some(items: Sequence[str], limit: int = MAX_NAMED) -> tuple[str, int]:
+    """The first `limit` items joined, and how many are left out."""
+    return _join(items[:limit]), max(0, len(items) - limit)
+
+
+def _left_out(rest: int, sheet: str, noun: str = "个单位") -> str:
+    """What a bounded list says about the rest: how many, and where all of them are."""
+    return f"（另有{rest}{noun}未列出，全部见{GAP_BOOK}“{sheet}”工作表）" if rest else ""
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return pd.to_numeric(frame[name], errors="coerce")
+    return pd.Series(math.nan, index=frame.index, dtype="float64")
+
+
+def _binding_gaps(rows: pd.DataFrame) -> pd.Series:
+    """`_binding(row)[1]` for every row at once (ints)."""
+    due = _column(rows, "target_due")
+    gap_due = _column(rows, "gap_due").fillna(0).round().astype("int64")
+    gap_pace = _column(rows, "gap_pace").fillna(0).round().astype("int64")
+    return gap_due.where(due.fillna(0) > 0, gap_pace)
+
+
 # -- frame views -----------------------------------------------------------------------------
 
 
@@ -235,6 +265,7 @@ class _Report:
             if k not in self.charts:
                 log.warning("图表 %s 的文件不存在，督查报告中略去：%s", k, p)
         self.used_charts: set[str] = set()
+        self._gaps: pd.DataFrame | None = None
         self.office = f"{ctx.county}质量强县工作委员会办公室"
         self.quarter_label = _quarter_label(ctx.quarter)
 
@@ -449,29 +480,54 @@ class _Report:
             if rows.empty:
                 continue
             target, _, target_name = _binding(rows.iloc[0])
-            met = rows[[_binding(r)[1] == 0 for _, r in rows.iterrows()]]
-            met = met.sort_values("rate", ascending=False, kind="stable")
+            met = rows[(_binding_gaps(rows) == 0).values]
+            # Best rate first; among equal rates the unit with more enterprises.
+            met = met.assign(_base=met["base"].map(_int)).sort_values(
+                ["rate", "_base"], ascending=[False, False], kind="stable"
+            )
             met_by_cat[cat] = set(met["unit"])
             units = [f"{u}（{_pct(r)}）" for u, r in zip(met["unit"], met["rate"], strict=True)]
-            if units:
+            named, rest = _some(units)
+            if rest:
                 self.para(
                     f"{_cat_name(cat)}合格聘任率达到{target_name}（{_pct(target)}）的单位"
-                    f"有{len(units)}个：{_join(units)}。"
+                    f"有{len(units)}个，合格聘任率居前的{len(units) - rest}个为：{named}；"
+                    f"其余{rest}个单位见{GAP_BOOK}“汇总”工作表。"
+                )
+            elif units:
+                self.para(
+                    f"{_cat_name(cat)}合格聘任率达到{target_name}（{_pct(target)}）的单位"
+                    f"有{len(units)}个：{named}。"
                 )
             else:
                 self.para(f"{_cat_name(cat)}暂无单位达到{target_name}（{_pct(target)}）。")
             if zero:
-                self.para(f"{_join(zero)}企业名录中暂无{_cat_name(cat)}，不参与该类排名。")
+                named, rest = _some(zero)
+                many = f"等{len(zero)}个单位" if rest else ""
+                self.para(
+                    f"{named}{many}企业名录中暂无{_cat_name(cat)}，不参与该类排名"
+                    f"{_left_out(rest, '汇总')}。"
+                )
         if len(met_by_cat) > 1:
             # Met in every category where the unit has enterprises at all.
             with_base = self.unit_rows[self.unit_rows["base"].map(_int) > 0]
-            all_met = [
-                unit
-                for unit, grp in with_base.groupby("unit", sort=False)
-                if all(unit in met_by_cat.get(str(c), set()) for c in grp["category"])
+            met_here = [
+                unit in met_by_cat.get(str(cat), ())
+                for unit, cat in zip(with_base["unit"], with_base["category"], strict=True)
             ]
+            every = (
+                pd.Series(met_here, index=with_base.index)
+                .groupby(with_base["unit"], sort=False)
+                .all()
+            )
+            all_met = [str(u) for u in every.index[every.values]]
             if all_met:
-                self.para(f"{_join(all_met)}各类企业均已达标，工作推进较好，予以通报表扬。")
+                named, rest = _some(all_met)
+                many = f"等{len(all_met)}个单位" if rest else ""
+                self.para(
+                    f"{named}{many}各类企业均已达标，工作推进较好，予以通报表扬"
+                    f"{_left_out(rest, '汇总')}。"
+                )
         for cat in self.categories:
             self._unit_table(cat)
             self.chart(f"rate_{cat}", f"各乡镇（园区）{_cat_name(cat)}合格聘任率与目标")
@@ -486,28 +542,52 @@ class _Report:
         rows = rows.sort_values(
             ["_rate", "unit"], ascending=[False, True], na_position="last", kind="stable"
         )
-        ranks = rows["_rate"].rank(method="min", ascending=False)
+        rows["_rank"] = rows["_rate"].rank(method="min", ascending=False)
+        target, _, target_name = _binding(rows.iloc[0])
+        total, ranked = len(rows), int(rows["_rate"].notna().sum())
+        shown = rows
+        if total > MAX_TABLE_ROWS:  # the units furthest behind, lowest rate first
+            shown = (
+                rows[rows["_rate"].notna()]
+                .assign(_gap=_binding_gaps(rows[rows["_rate"].notna()]))
+                .sort_values(
+                    ["_rate", "_gap", "unit"], ascending=[True, False, True], kind="stable"
+                )
+                .head(MAX_TABLE_ROWS)
+            )
         headers = ["排名", "单位", "名录企业数", "已聘任", "其中合格", "合格聘任率"]
         widths = [1.1, 2.8, 2.3, 1.6, 1.9, 2.3]
+        if ranked >= 100:  # ranks of three or four digits: a wider rank column
+            widths[:2] = [1.5, 2.4]
         if self.has_previous:
             headers.append("较上季度\n(百分点)")
             widths.append(1.9)
         headers.append("距目标")
         widths.append(1.5)
+        previous = self._previous_unit_rates(cat) if self.has_previous else {}
+        gaps = _binding_gaps(shown)
         body = []
-        for (_, r), rank in zip(rows.iterrows(), ranks, strict=True):
+        for unit, base, appointed, qualified, rate, rank, gap in zip(
+            shown["unit"],
+            shown["_base"],
+            shown["appointed"],
+            shown["qualified"],
+            shown["_rate"],
+            shown["_rank"],
+            gaps,
+            strict=True,
+        ):
             line = [
                 "—" if math.isnan(rank) else str(int(rank)),
-                str(r["unit"]),
-                str(r["_base"]),
-                str(_int(r.get("appointed"))),
-                str(_int(r.get("qualified"))),
-                _pct(r["_rate"]),
+                str(unit),
+                str(base),
+                str(_int(appointed)),
+                str(_int(qualified)),
+                _pct(rate),
             ]
             if self.has_previous:
-                prev = _lookup(self.prev_units, str(r["unit"]), cat)
-                line.append(_signed_pp(r["_rate"], None if prev is None else prev.get("rate")))
-            line.append(f"{_binding(r)[1]}家" if r["_base"] > 0 else "—")
+                line.append(_signed_pp(rate, previous.get(str(unit))))
+            line.append(f"{gap}家" if base > 0 else "—")
             body.append(line)
         county = _lookup(self.county_rows, "全县", cat)
         if county is not None:
@@ -526,12 +606,27 @@ class _Report:
                 )
             line.append(f"{_binding(county)[1]}家")
             body.append(line)
-        target, _, target_name = _binding(rows.iloc[0])
+        if max((len(line[-1]) for line in body), default=0) >= 4:  # "2120家": room for it
+            widths[-1] = 1.9
+        which = f"，合格聘任率最低的{len(shown)}个单位" if len(shown) < total else ""
         self.caption(
             f"表{self.table_no + 1}  各乡镇（园区）{_cat_name(cat)}首席质量官聘任情况"
-            f"（{target_name}{_pct(target)}）"
+            f"（{target_name}{_pct(target)}{which}）"
         )
         self.table(headers, body, widths)
+        if len(shown) < total:
+            self.note(
+                f"注：共{total}个单位，表中为合格聘任率最低的{len(shown)}个，由低到高排列，"
+                f"排名为在{ranked}个有{_cat_name(cat)}的单位中的名次；"
+                f"全部{total}个单位见{GAP_BOOK}“汇总”工作表。"
+            )
+
+    def _previous_unit_rates(self, cat: str) -> dict[str, object]:
+        prev = self.prev_units
+        if prev.empty or "rate" not in prev.columns:
+            return {}
+        rows = prev[prev["category"] == cat].drop_duplicates("unit")
+        return dict(zip(rows["unit"].astype(str), rows["rate"], strict=True))
 
     def _department_table(self) -> None:
         if self.dept_rows.empty:
@@ -539,45 +634,66 @@ class _Report:
         rows = self.dept_rows[self.dept_rows["base"].map(_int) > 0]
         if rows.empty:
             return
-        body = []
-        for _, r in rows.iterrows():
-            body.append(
-                [
-                    str(r["unit"]),
-                    _cat_name(str(r["category"])),
-                    str(_int(r.get("base"))),
-                    str(_int(r.get("appointed"))),
-                    str(_int(r.get("qualified"))),
-                    _pct(r.get("rate")),
-                    f"{_binding(r)[1]}家",
-                ]
+        total = len(rows)
+        rows = rows.assign(_gap=_binding_gaps(rows))
+        if total > MAX_TABLE_ROWS:  # the largest gaps first
+            rows = rows.sort_values("_gap", ascending=False, kind="stable").head(MAX_TABLE_ROWS)
+        body = [
+            [
+                str(unit),
+                _cat_name(str(cat)),
+                str(_int(base)),
+                str(_int(appointed)),
+                str(_int(qualified)),
+                _pct(rate),
+                f"{gap}家",
+            ]
+            for unit, cat, base, appointed, qualified, rate, gap in zip(
+                rows["unit"],
+                rows["category"],
+                rows["base"],
+                rows["appointed"],
+                rows["qualified"],
+                rows["rate"],
+                rows["_gap"],
+                strict=True,
             )
-        self.caption(f"表{self.table_no + 1}  各主管部门所属企业首席质量官聘任情况")
+        ]
+        which = f"（距目标差距最大的{len(rows)}项）" if len(rows) < total else ""
+        self.caption(f"表{self.table_no + 1}  各主管部门所属企业首席质量官聘任情况{which}")
         self.table(
             ["主管部门", "企业类别", "名录企业数", "已聘任", "其中合格", "合格聘任率", "距目标"],
             body,
             [2.6, 3.3, 2.3, 1.5, 1.9, 2.3, 1.5],
         )
+        if len(rows) < total:
+            self.note(
+                f"注：共{total}项（主管部门×企业类别），表中为距目标差距最大的{len(rows)}项；"
+                f"全部见{GAP_BOOK}“部门”工作表。"
+            )
 
     def _gaps_by_unit(self) -> pd.DataFrame:
         """One row per 乡镇 unit: the binding gap per category and the total, worst first."""
+        if self._gaps is None:
+            self._gaps = self._compute_gaps_by_unit()
+        return self._gaps
+
+    def _compute_gaps_by_unit(self) -> pd.DataFrame:
         if self.unit_rows.empty:
             return pd.DataFrame(columns=["unit", "total"])
-        records = []
-        for unit, grp in self.unit_rows.groupby("unit", sort=False):
-            rec: dict[str, object] = {"unit": unit}
-            rates = []
-            for _, r in grp.iterrows():
-                if _int(r.get("base")) > 0:
-                    rec[str(r["category"])] = _binding(r)[1]
-                    rates.append(_num(r.get("rate")))
-            rec["total"] = sum(v for k, v in rec.items() if k != "unit")  # type: ignore[misc]
-            rec["min_rate"] = min(rates) if rates else math.nan
-            records.append(rec)
-        frame = pd.DataFrame(records)
-        return frame.sort_values(
-            ["total", "min_rate"], ascending=[False, True], kind="stable"
-        ).reset_index(drop=True)
+        units = pd.Index(pd.unique(self.unit_rows["unit"]), name="unit")
+        rows = self.unit_rows[self.unit_rows["base"].map(_int) > 0]
+        rows = rows.assign(_gap=_binding_gaps(rows), _rate=_column(rows, "rate"))
+        wide = rows.pivot_table(index="unit", columns="category", values="_gap", aggfunc="first")
+        wide.columns = [str(c) for c in wide.columns]
+        frame = wide.reindex(units)
+        frame["total"] = frame.sum(axis=1).astype("int64")
+        frame["min_rate"] = rows.groupby("unit")["_rate"].min().reindex(units)
+        return (
+            frame.reset_index()
+            .sort_values(["total", "min_rate"], ascending=[False, True], kind="stable")
+            .reset_index(drop=True)
+        )
 
     def _lagging_units(self) -> None:
         self.heading("滞后单位")
@@ -590,7 +706,7 @@ class _Report:
             ].copy()
             if rows.empty:
                 continue
-            rows["_gap"] = [_binding(r)[1] for _, r in rows.iterrows()]
+            rows["_gap"] = _binding_gaps(rows)
             rows["_rate"] = rows["rate"].map(_num)
             lag = rows[rows["_gap"] > 0].sort_values(
                 ["_gap", "_rate"], ascending=[False, True], kind="stable"
@@ -607,14 +723,27 @@ class _Report:
                     f"{u}（合格聘任率{_pct(r)}，还差{g}家）"
                     for u, r, g in zip(lag["unit"], lag["_rate"], lag["_gap"], strict=True)
                 ]
-                s = (
+                named, rest = _some(items)
+                head = (
                     f"{_cat_name(cat)}合格聘任率未达到{target_name}（{_pct(target)}）的单位有"
-                    f"{len(items)}个，按差距由大到小依次为：{_join(items)}，"
-                    f"合计还差{int(lag['_gap'].sum())}家。"
+                    f"{len(items)}个"
                 )
+                total_gap = int(lag["_gap"].sum())
+                if rest:
+                    s = (
+                        f"{head}，合计还差{total_gap}家；差距最大的{len(items) - rest}个依次为："
+                        f"{named}；其余{rest}个单位见{GAP_BOOK}“汇总”工作表。"
+                    )
+                else:
+                    s = f"{head}，按差距由大到小依次为：{named}，合计还差{total_gap}家。"
                 zero = lag[lag["qualified"].map(_int) == 0]["unit"].tolist()
                 if zero:
-                    s += f"其中{_join(zero)}尚无一家{_cat_name(cat)}聘任合格首席质量官。"
+                    named, rest = _some(zero)
+                    many = f"等{len(zero)}个单位" if rest else ""
+                    s += (
+                        f"其中{named}{many}尚无一家{_cat_name(cat)}聘任合格首席质量官"
+                        f"{_left_out(rest, '汇总')}。"
+                    )
                 self.para(s)
             # Met the milestone already due, but not the pro-rata pace towards the next one.
             pace_lag = rows[(rows["_gap"] == 0) & (rows["gap_pace"].map(_int) > 0)]
@@ -623,9 +752,12 @@ class _Report:
                     f"{u}（还差{_int(g)}家）"
                     for u, g in zip(pace_lag["unit"], pace_lag["gap_pace"], strict=True)
                 ]
+                named, rest = _some(items)
+                many = f"等{len(items)}个单位" if rest else ""
                 self.para(
-                    f"{_join(items)}{_cat_name(cat)}已达到节点目标，但低于时序进度要求"
-                    f"（{_pct(rows.iloc[0].get('target_pace'))}），需加快进度。"
+                    f"{named}{many}{_cat_name(cat)}已达到节点目标，但低于时序进度要求"
+                    f"（{_pct(rows.iloc[0].get('target_pace'))}），需加快进度"
+                    f"{_left_out(rest, '汇总')}。"
                 )
         if self.unit_rows is not None and not any_lag and not self.unit_rows.empty:
             self.para("本季度各乡镇（园区）均无滞后情况。")
@@ -648,7 +780,10 @@ class _Report:
             details.append(f"已报送但任职资格不合格的{unqualified}家")
         if details:
             s += "，其中" + "、".join(details)
-        s += "，名单见附件。"
+        if len(lagging) > MAX_LISTED_ENTERPRISES:
+            s += f"，差距较大单位的企业名单见附件，完整名单见{GAP_BOOK}。"
+        else:
+            s += "，名单见附件。"
         self.para(s)
 
     def _submissions(self) -> None:
@@ -681,7 +816,9 @@ class _Report:
                     when = _cn_date(r.get("fill_date"))
                     unit = _cell(r.get("unit")) or "未知单位"
                     items.append(f"{unit}（{when}报送）" if when else unit)
-                self.para(f"逾期报送的有{len(late)}份：{_join(list(dict.fromkeys(items)))}。")
+                named, rest = _some(list(dict.fromkeys(items)))
+                more = _left_out(rest, "报送情况", "份")
+                self.para(f"逾期报送的有{len(late)}份：{named}{more}。")
             else:
                 self.para("已收到的文件均在截止日期前报送。")
             failed = subs[subs["status"].astype(str) == "failed"] if "status" in subs else subs[0:0]
@@ -690,19 +827,22 @@ class _Report:
                     f"{_cell(r.get('unit')) or '未知单位'}报送的“{_cell(r.get('file'))}”"
                     for _, r in failed.iterrows()
                 ]
+                named, rest = _some(items)
+                more = _left_out(rest, "报送情况", "份")
                 self.para(
-                    f"有{len(failed)}份文件无法读取，未能导入：{_join(items)}，"
+                    f"有{len(failed)}份文件无法读取，未能导入：{named}{more}，"
                     f"请相关单位检查文件后重新报送。"
                 )
         if ctx.missing_units:
+            named, rest = _some(list(ctx.missing_units))
             self.para(
-                f"{_join(list(ctx.missing_units))}共{len(ctx.missing_units)}个单位本季度"
-                f"未报送数据，其名下企业按未聘任统计。"
+                f"{named}{'等' if rest else ''}共{len(ctx.missing_units)}个单位本季度"
+                f"未报送数据，其名下企业按未聘任统计{_left_out(rest, '报送情况')}。"
             )
         elif not subs.empty:
             self.para("各乡镇（园区）均已报送本季度数据。")
         rows = []
-        for _, r in subs.iterrows():
+        for r in subs.to_dict("records"):
             status = str(r.get("status", "ok"))
             if status == "failed":
                 state = "无法读取"
@@ -725,13 +865,25 @@ class _Report:
         rows.sort(key=lambda x: (x[0], x[1]))
         for unit in ctx.missing_units:
             rows.append([str(unit), "—", "—", "—", "—", "—", "未报送"])
+        total = len(rows)
+        if total > MAX_TABLE_ROWS:  # what needs action first: unread, missing, late, rejected
+            urgency = {"无法读取": 0, "未报送": 1, "逾期": 2}
+            rows.sort(key=lambda x: (urgency.get(x[6], 3), -_int(_num(x[4]))))
+            rows = rows[:MAX_TABLE_ROWS]
         if rows:
-            self.caption(f"表{self.table_no + 1}  {self.quarter_label}各单位报送情况")
+            which = "（需关注的部分）" if len(rows) < total else ""
+            self.caption(f"表{self.table_no + 1}  {self.quarter_label}各单位报送情况{which}")
             self.table(
                 ["填报单位", "文件", "读取行数", "接收", "退回", "报送日期", "状态"],
                 rows,
                 [2.4, 4.0, 1.8, 1.3, 1.3, 2.3, 2.1],
             )
+            if len(rows) < total:
+                self.note(
+                    f"注：共{total}项（收到的文件及未报送的单位），表中先列无法读取、未报送、逾期的，"
+                    f"再按退回行数由多到少列出，共{len(rows)}项；"
+                    f"全部见{GAP_BOOK}“报送情况”工作表。"
+                )
 
     def _issue_summary(self) -> pd.DataFrame:
         summary = self.ctx.issue_summary
@@ -825,19 +977,25 @@ class _Report:
 
         items: list[str] = []
         ordered_units = list(gaps["unit"]) if not gaps.empty else []
+        in_order = set(ordered_units)
         extra = [
             u
             for u in [*ctx.missing_units, *rejected, *sorted(late_units), *sorted(failed_units)]
-            if u not in ordered_units
+            if u not in in_order
         ]
+        by_unit = (
+            {str(rec["unit"]): rec for rec in gaps.drop_duplicates("unit").to_dict("records")}
+            if not gaps.empty
+            else {}
+        )
         for unit in [*ordered_units, *dict.fromkeys(extra)]:
             clauses = []
-            g = gaps[gaps["unit"] == unit]
-            if not g.empty:
+            g = by_unit.get(str(unit))
+            if g is not None:
                 need = [
-                    (cat, _int(g.iloc[0].get(cat)))
+                    (cat, _int(g.get(cat)))
                     for cat in self.categories
-                    if cat in g.columns and not pd.isna(g.iloc[0].get(cat))
+                    if cat in g and not pd.isna(g.get(cat))
                 ]
                 need = [(c, n) for c, n in need if n > 0]
                 if need:
@@ -862,8 +1020,14 @@ class _Report:
                 items.append(f"{unit}：" + "；".join(clauses) + "。")
         if items:
             self.subheading("（一）逐单位整改事项")
-            for i, text in enumerate(items, start=1):
+            for i, text in enumerate(items[:MAX_NAMED], start=1):
                 self.para(f"{i}．{text}")
+            if len(items) > MAX_NAMED:
+                self.para(
+                    f"以上为差距最大的{MAX_NAMED}个单位。另有{len(items) - MAX_NAMED}个单位也有"
+                    f"整改事项：各单位的差距见{GAP_BOOK}“汇总”工作表，未达标企业及原因见其"
+                    f"“未达标企业”工作表，退回修改的数据见各单位的退回修改表，请对照落实。"
+                )
             self._department_requirements()
             self.subheading("（二）工作要求")
         else:
@@ -882,20 +1046,27 @@ class _Report:
     def _department_requirements(self) -> None:
         if self.dept_rows.empty:
             return
+        rows = self.dept_rows.assign(_gap=_binding_gaps(self.dept_rows))
+        rows = rows[(rows["base"].map(_int) > 0) & (rows["_gap"] > 0)]
         lag = []
-        for unit, grp in self.dept_rows.groupby("unit", sort=False):
-            need = [
-                (str(r["category"]), _binding(r)[1])
-                for _, r in grp.iterrows()
-                if _int(r.get("base")) > 0 and _binding(r)[1] > 0
+        for unit, grp in rows.groupby("unit", sort=False):
+            gaps = "，".join(
+                f"{_cat_name(str(c))}差{n}家"
+                for c, n in zip(grp["category"], grp["_gap"], strict=True)
+            )
+            lag.append(f"{unit}（{gaps}）")
+        if len(lag) > MAX_NAMED:  # the largest gaps first
+            totals = rows.groupby("unit", sort=False)["_gap"].sum()
+            lag = [
+                item
+                for _, item in sorted(zip(-totals.values, lag, strict=True), key=lambda x: x[0])
             ]
-            if need:
-                gaps = "，".join(f"{_cat_name(c)}差{n}家" for c, n in need)
-                lag.append(f"{unit}（{gaps}）")
         if lag:
+            named, rest = _some(lag)
+            more = f"等{len(lag)}个部门" if rest else ""
             self.para(
-                f"行业主管部门要协同乡镇推动所属企业聘任首席质量官，其中{_join(lag)}"
-                f"须加大督促力度。"
+                f"行业主管部门要协同乡镇推动所属企业聘任首席质量官，其中{named}{more}"
+                f"须加大督促力度{_left_out(rest, '部门', '个部门')}。"
             )
 
     def _unqualified_by_unit(self) -> dict[str, int]:
@@ -927,15 +1098,17 @@ class _Report:
             if sort_cols
             else lagging
         )
-        listed = listed.head(MAX_LISTED_ENTERPRISES)
+        if len(listed) > MAX_LISTED_ENTERPRISES:
+            listed = self._worst_units_first(listed)
         rows = []
-        for i, (_, r) in enumerate(listed.iterrows(), start=1):
+        for i, r in enumerate(listed.to_dict("records"), start=1):
+            category = _cell(r.get("category"))
             rows.append(
                 [
                     str(i),
                     _cell(r.get("township")),
                     _cell(r.get("enterprise_name")),
-                    _cat_name(_cell(r.get("category"))) if _cell(r.get("category")) else "",
+                    _cat_name(category) if category else "",
                     _cell(r.get("reason")),
                 ]
             )
@@ -945,11 +1118,26 @@ class _Report:
             rows,
             [1.2, 2.4, 5.2, 2.8, 4.0],
         )
-        if len(lagging) > MAX_LISTED_ENTERPRISES:
+        if len(listed) < len(lagging):
+            units = listed["township"].nunique() if "township" in listed.columns else 0
             self.note(
-                f"注：共{len(lagging)}家，此处列出前{MAX_LISTED_ENTERPRISES}家，"
-                f"完整名单见目标差距报告.xlsx。"
+                f"注：共{len(lagging)}家。此处按整改要求中的单位顺序（差距由大到小）列出"
+                f"{units}个单位的{len(listed)}家，其余{len(lagging) - len(listed)}家见"
+                f"{GAP_BOOK}各类“未达标企业”工作表（合计列出全部{len(lagging)}家）。"
             )
+
+    def _worst_units_first(self, lagging: pd.DataFrame) -> pd.DataFrame:
+        """At most MAX_LISTED_ENTERPRISES enterprises, whole units in the order of the
+        rectification items (largest gap first); a unit larger than the bound is cut."""
+        if "township" not in lagging.columns:
+            return lagging.head(MAX_LISTED_ENTERPRISES)
+        order = {u: i for i, u in enumerate(self._gaps_by_unit()["unit"])}
+        position = lagging["township"].map(order).fillna(len(order))
+        ranked = lagging.assign(_order=position).sort_values("_order", kind="stable")
+        sizes = ranked.groupby("_order", sort=True).size().cumsum()
+        whole = sizes[sizes <= MAX_LISTED_ENTERPRISES]
+        take = int(whole.iloc[-1]) if len(whole) else MAX_LISTED_ENTERPRISES
+        return ranked.head(take).drop(columns="_order")
 
 
 def _label(row: pd.Series) -> str:
@@ -1219,15 +1407,41 @@ def _add_table(
         if r_idx > 0:
             template = copy.deepcopy(row._tr)  # a formatted data row, before any alignment
             _align_cells(paragraphs, values)
-    # Further data rows: copies of the first one with their own text. python-docx spends
-    # ~0.1 ms per cell property; a province's unit table has thousands of cells.
+    # Further data rows: copies of the first one with their own text, set on the copied w:t
+    # element. python-docx spends ~0.1 ms per cell property and its Run.text setter re-parses
+    # every string; a long table has thousands of cells.
+    texts = [tr_t for tr_t in template.iter(qn("w:t"))] if template is not None else []
+    plain = len(texts) == len(headers)
     for values in rows[1:]:
         tr = copy.deepcopy(template)
         paragraphs = [Paragraph(p, table) for p in tr.iter(qn("w:p"))]
-        for p, value in zip(paragraphs, values, strict=True):
-            Run(p._p.r_lst[0], p).text = _XML_ILLEGAL.sub("", _scrub(value))
+        cleaned = [_XML_ILLEGAL.sub("", _scrub(v)) for v in values]
+        if plain:
+            for t, text in zip(tr.iter(qn("w:t")), cleaned, strict=True):
+                _set_t(t, text)
+        else:  # a first row without one w:t per cell (an empty cell): the slow, general way
+            for p, text in zip(paragraphs, cleaned, strict=True):
+                Run(p._p.r_lst[0], p).text = text
         _align_cells(paragraphs, values)
         table._tbl.append(tr)
+
+
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+
+def _set_t(t: object, text: str) -> None:
+    """Text of a w:t element; line breaks and tabs (rare in a cell) become w:br / w:tab."""
+    if not text or "\n" in text or "\t" in text or "\r" in text:
+        run = t.getparent()  # type: ignore[attr-defined]
+        run.remove(t)
+        if text:
+            Run(run, None).text = text  # python-docx turns \n and \t into w:br and w:tab
+        return
+    t.text = text  # type: ignore[attr-defined]
+    if text != text.strip():
+        t.set(_XML_SPACE, "preserve")  # type: ignore[attr-defined]
+    else:
+        t.attrib.pop(_XML_SPACE, None)  # type: ignore[attr-defined]
 
 
 def _align_cells(paragraphs: list[Paragraph], values: list[str]) -> None:

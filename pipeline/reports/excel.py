@@ -156,7 +156,17 @@ def _is_missing(value: Any) -> bool:
 
 def _write(ws: Worksheet, row: int, col: int, value: Any, cell_format: Any = None) -> None:
     """Type-driven write: text always through write_string (never a formula or a link)."""
-    if _is_missing(value):
+    kind = value.__class__
+    if kind is str:  # the common cases first: one class check each
+        ws.write_string(row, col, fit_cell_text(value), cell_format)
+    elif kind is float:
+        if math.isfinite(value):
+            ws.write_number(row, col, value, cell_format)
+        else:
+            ws.write_blank(row, col, None, cell_format)
+    elif kind is int:
+        ws.write_number(row, col, value, cell_format)
+    elif _is_missing(value):
         ws.write_blank(row, col, None, cell_format)
     elif isinstance(value, bool | np.bool_):
         ws.write_string(row, col, "是" if value else "否", cell_format)
@@ -201,14 +211,25 @@ def _write_table(
     columns = list(frame.columns)
     for c, name in enumerate(columns):
         ws.write_string(top, c, name, fmt.header)
-    values = frame.to_numpy(dtype=object)
-    for i, row in enumerate(values):
-        county = bool(county_rows[i]) if county_rows is not None else False
-        start = bool(group_starts[i]) if group_starts is not None and i > 0 else False
-        for c, value in enumerate(row):
-            cell_format = fmt.cell(num_formats.get(columns[c]), county, start, columns[c] in wrap)
+    n = len(frame)
+    county = [bool(x) for x in county_rows] if county_rows is not None else [False] * n
+    starts = (
+        [i > 0 and bool(x) for i, x in enumerate(group_starts)]
+        if group_starts is not None
+        else [False] * n
+    )
+    # Column by column: one format lookup per distinct (county row, group start) of a column.
+    for c, name in enumerate(columns):
+        formats: dict[tuple[bool, bool], Any] = {}
+        number_format, wrapped = num_formats.get(name), name in wrap
+        values = frame[name].to_numpy(dtype=object).tolist()
+        keys = zip(county, starts, strict=True)
+        for i, (value, key) in enumerate(zip(values, keys, strict=True)):
+            cell_format = formats.get(key)
+            if cell_format is None:
+                cell_format = formats[key] = fmt.cell(number_format, *key, wrapped)
             _write(ws, top + 1 + i, c, value, cell_format)
-    return _Table(top, top + 1, top + len(frame), columns)
+    return _Table(top, top + 1, top + n, columns)
 
 
 def _finish_table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -37,7 +38,21 @@ def fit_cell_text(text: str) -> str:
 def display_width(text: object) -> int:
     """Width in Excel character units: CJK (East Asian Wide/Fullwidth) counts 2."""
     s = "" if text is None or (isinstance(text, float) and text != text) else str(text)
+    if s.isascii():
+        return len(s)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def widest(texts: Iterable[object], cap: int) -> int:
+    """The largest display width among `texts` (None skipped), at most about `cap`: longest
+    text first, stopping once no shorter text can be wider (a text is at most twice its
+    length wide)."""
+    best = 0
+    for text in sorted({str(t) for t in texts if t is not None}, key=len, reverse=True):
+        if 2 * len(text) <= best or best >= cap:
+            break
+        best = max(best, display_width(text))
+    return best
 
 
 def column_widths(frame: pd.DataFrame, min_width: int = 6, max_width: int = 50) -> list[int]:
@@ -46,6 +61,6 @@ def column_widths(frame: pd.DataFrame, min_width: int = 6, max_width: int = 50) 
     head = frame.head(2000)
     for col in frame.columns:
         values = head[col].dropna().astype(str)
-        w = max([display_width(col), *(display_width(v) for v in values)], default=0)
+        w = max(display_width(col), widest(values.tolist(), max_width))
         widths.append(max(min_width, min(max_width, w + 2)))
     return widths
