@@ -99,24 +99,50 @@ def match_base_list(records: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     out["suggestion"] = pd.Series(pd.NA, index=records.index, dtype="str")
     unmatched = ~matched & records["name_key"].notna()
     if unmatched.any() and len(base):
-        from rapidfuzz import fuzz, process
-
-        choices = base["name_key"].tolist()
-        names = records.loc[unmatched, "name_key"].unique()
-        best = {}
-        if len(names) * len(choices) <= _BRUTE_FORCE_PAIRS:
-            for name in names:  # unique unmatched names only: few, and rapidfuzz is C code
-                hit = process.extractOne(name, choices, scorer=fuzz.ratio, score_cutoff=80)
-                if hit is not None:
-                    best[name] = base["enterprise_name"].iloc[hit[2]]
-        else:  # a national base list: score only the names that can reach the cutoff
-            for name, pos in _near_misses(names, choices).items():
-                best[name] = base["enterprise_name"].iloc[pos]
-        # astype: with no near miss at all, map() gives float64 NaN, which a str column refuses
-        out.loc[unmatched, "suggestion"] = (
-            records.loc[unmatched, "name_key"].map(best).astype("str")
-        )
+        out.loc[unmatched, "suggestion"] = _suggestions(records.loc[unmatched], base)
     return out
+
+
+def _suggestions(unmatched: pd.DataFrame, base: pd.DataFrame) -> pd.Series:
+    """For each unmatched record, the base enterprise whose name resembles its name (fuzz.ratio
+    ≥ 80), else NA. The sender's own township is searched first: a township reports its own
+    enterprises, and a near name elsewhere in a province's list is rarely the one it meant
+    (and a few hundred names are scored instead of half a million). Names with no near miss
+    there (and a department's, which has no township) are scored against the whole list."""
+    from rapidfuzz import fuzz, process
+
+    keys = base["name_key"].to_numpy(dtype=object)
+    names = base["enterprise_name"].to_numpy(dtype=object)
+    found: dict[tuple[object, str], str] = {}
+    if "_unit" in unmatched and "township" in base:
+        towns = pd.Series(np.arange(len(base)), index=base["township"].to_numpy(dtype=object))
+        towns = towns[towns.index.notna()].groupby(level=0).agg(list).to_dict()
+        pairs = unmatched[["_unit", "name_key"]].drop_duplicates()
+        for unit, name in zip(pairs["_unit"].tolist(), pairs["name_key"].tolist(), strict=True):
+            local = towns.get(unit)
+            if not local:
+                continue
+            choices = [k if isinstance(k, str) else "" for k in keys[local]]
+            hit = process.extractOne(name, choices, scorer=fuzz.ratio, score_cutoff=80)
+            if hit is not None:
+                found[(unit, name)] = names[local[hit[2]]]
+    units = (
+        unmatched["_unit"].tolist() if "_unit" in unmatched else [None] * len(unmatched)
+    )
+    pair_keys = list(zip(units, unmatched["name_key"].tolist(), strict=True))
+    rest = list(dict.fromkeys(n for u, n in pair_keys if (u, n) not in found))
+    choices = base["name_key"].tolist()
+    best: dict[str, str] = {}
+    if len(rest) * len(choices) <= _BRUTE_FORCE_PAIRS:
+        for name in rest:  # unique unmatched names only: few, and rapidfuzz is C code
+            hit = process.extractOne(name, choices, scorer=fuzz.ratio, score_cutoff=80)
+            if hit is not None:
+                best[name] = names[hit[2]]
+    else:  # a national base list: score only the names that can reach the cutoff
+        for name, pos in _near_misses(rest, choices).items():
+            best[name] = names[pos]
+    values = [found.get((u, n), best.get(n)) for u, n in pair_keys]
+    return pd.Series(values, index=unmatched.index, dtype="str")
 
 
 # Below this many (name, base name) pairs every base name is scored (a county: instant).
