@@ -381,6 +381,12 @@ def _decode_csv(data: bytes) -> str:
 
 
 def _read_csv(data: bytes) -> list[_Sheet]:
+    return [_Sheet(name="Sheet1", hidden=False, rows=csv_rows(data), merged=[])]
+
+
+def csv_rows(data: bytes) -> list[list[object]]:
+    """The rows of a CSV file's bytes, decoded and split as ingest reads them (the feedback
+    workbooks use it too, so that cells land where the findings point). Raises IngestError."""
     text = _decode_csv(data)
     sample = text[:4096]
     # Only the delimiter is sniffed. Excel and WPS always quote with " and double it inside a
@@ -395,7 +401,7 @@ def _read_csv(data: bytes) -> list[_Sheet]:
         rows: list[list[object]] = [list(r) for r in reader]
     except csv.Error as exc:  # a field over csv's size limit, a stray quote...
         raise IngestError(f"CSV 文件无法解析（{exc}）；请用 Excel/WPS 另存为 .xlsx 后报送") from exc
-    return [_Sheet(name="Sheet1", hidden=False, rows=rows, merged=[])]
+    return rows
 
 
 def _read_workbook(path: Path) -> list[_Sheet]:

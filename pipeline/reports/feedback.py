@@ -29,11 +29,8 @@ its findings.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import csv
 import datetime as dt
-import io
 import logging
 import math
 import re
@@ -49,6 +46,7 @@ from python_calamine import CalamineWorkbook
 
 from pipeline import parallel
 from pipeline.fsutil import atomic_path, safe_component
+from pipeline.ingest import csv_rows
 from pipeline.privacy import mask_cell
 from pipeline.reports.xlsx import WORKBOOK_OPTIONS, display_width, fit_cell_text
 
@@ -289,32 +287,6 @@ def _calamine_rows(sheet) -> list[list[object]]:
         return padding + [[""] * left + list(r) for r in rows]
 
 
-def _read_csv_rows(raw: bytes) -> list[list[object]]:
-    """Rows of a csv file, decoded and split as ingest does (so cells land where the findings
-    point)."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = raw.decode("utf-16")
-    else:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            from charset_normalizer import from_bytes
-
-            best = from_bytes(raw).best()
-            text = str(best) if best is not None else raw.decode("utf-8", errors="replace")
-    # The same dialect as ingest reads: only the delimiter sniffed.
-    try:
-        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",\t;").delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
-    return [list(r) for r in reader]
-
-
 def _shape(sheet: _Sheet, merged: Iterable[tuple[tuple[int, int], tuple[int, int]]]) -> None:
     """Width, first column and merged ranges of a sheet whose rows are set."""
     rows = sheet.rows
@@ -356,7 +328,7 @@ def _read_file(file: str, src: Path, csv_sheets: set[str]) -> tuple[list[_Sheet]
     read)."""
     if _is_csv(src):
         label = next(iter(csv_sheets)) if len(csv_sheets) == 1 else ""
-        sheet = _Sheet(file, label, rows=_read_csv_rows(src.read_bytes()))
+        sheet = _Sheet(file, label, rows=csv_rows(src.read_bytes()))
         _shape(sheet, ())
         return [sheet], True
 
