@@ -284,11 +284,14 @@ def build_roster(
             )
         )
 
+    del accepted  # every accepted row's columns: the largest frame here
     previous = previous if len(previous) else pd.DataFrame(columns=ROSTER_COLUMNS)
     prev = previous.set_index("ent_key", drop=False)
     leaving = winners["tenure_status"].eq("离任")
-    staying = winners[~leaving]
+    staying = winners[~leaving] if leaving.any() else winners
     left = winners[leaving & winners["ent_key"].isin(prev.index)]
+    winner_keys, winner_rows = winners["ent_key"], winners.index
+    del winners
 
     was = prev.reindex(staying["ent_key"])
     new_person = _person(staying).values != _person(was).values
@@ -318,7 +321,7 @@ def build_roster(
     entries["registered_quarter"] = quarter
     keep_quarter = ~new_person & ~is_new
     entries.loc[keep_quarter, "registered_quarter"] = was["registered_quarter"].values[keep_quarter]
-    untouched = prev[~prev.index.isin(winners["ent_key"])]
+    untouched = prev[~prev.index.isin(winner_keys)]
     roster = entries.reindex(columns=ROSTER_COLUMNS)
     if len(untouched):  # (concat with an empty object frame would turn dates into objects)
         roster = pd.concat([untouched.reset_index(drop=True), roster], ignore_index=True)
@@ -332,7 +335,7 @@ def build_roster(
         if findings
         else _raw_findings(recs.iloc[:0], "", "", recs["enterprise_name"].iloc[:0])
     )
-    recs["winner"] = recs.index.isin(winners.index)
+    recs["winner"] = recs.index.isin(winner_rows)
     return RosterResult(roster=roster, changes=changes, findings=raw, records=recs)
 
 
