@@ -391,8 +391,8 @@ def _record_appointments(tx, changes: pd.DataFrame, roster: pd.DataFrame, quarte
     for kind in ("变更", "离任"):
         tx.end_appointments(changes.loc[changes["change"] == kind, "ent_key"].tolist(), kind)
     started = changes.loc[changes["change"].isin(["新增", "变更"]), "ent_key"]
-    current = roster[roster["ent_key"].isin(started)]
-    tx.start_appointments(current.assign(source=current["source"]))
+    cols = ["ent_key", "enterprise_name", "cqo_name", "id_number", "status", "source"]
+    tx.start_appointments(roster.loc[roster["ent_key"].isin(started).to_numpy(), cols])
 
 
 def _file_timeliness(
