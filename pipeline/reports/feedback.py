@@ -276,17 +276,6 @@ def _too_large(src: Path) -> bool:
     return False
 
 
-def _calamine_rows(sheet) -> list[list[object]]:
-    """Rows in Excel coordinates: row 0 is Excel row 1, column 0 is column A."""
-    try:
-        return sheet.to_python(skip_empty_area=False)
-    except TypeError:  # an older python-calamine without the keyword
-        rows = sheet.to_python()
-        top, left = sheet.start if sheet.start else (0, 0)
-        padding: list[list[object]] = [[] for _ in range(top)]
-        return padding + [[""] * left + list(r) for r in rows]
-
-
 def _shape(sheet: _Sheet, merged: Iterable[tuple[tuple[int, int], tuple[int, int]]]) -> None:
     """Width, first column and merged ranges of a sheet whose rows are set."""
     rows = sheet.rows
@@ -347,7 +336,7 @@ def _read_file(file: str, src: Path, csv_sheets: set[str]) -> tuple[list[_Sheet]
                 if visible.endswith("Hidden")
                 else "visible"
             )
-            sheet = _Sheet(file, meta.name, rows=_calamine_rows(data), state=state)
+            sheet = _Sheet(file, meta.name, rows=data.to_python(skip_empty_area=False), state=state)
             try:
                 merged = list(data.merged_cell_ranges or [])
             except Exception:  # noqa: BLE001  (ods: no merged ranges)
