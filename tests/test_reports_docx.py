@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -450,3 +451,24 @@ def test_table_rows_keep_their_text(tmp_path: Path, first: list[str]) -> None:
         ["2", "<&>", ""],
         ["3", "控制字符", "z"],
     ]
+
+
+def test_unit_gaps_adding_up_to_more_than_the_county_gap_are_explained(tmp_path: Path) -> None:
+    # 80% of 3 enterprises needs 3 in each town (rounded up): 1 short in each, 2 in all; the
+    # county needs 80% of 6 = 5 of its 6 and has 4: 1 short.
+    rates = _rates(
+        [
+            ("乡镇", "天城镇", "重点行业中小微", 3, 2, 2, 0.8),
+            ("乡镇", "白霓镇", "重点行业中小微", 3, 2, 2, 0.8),
+            ("全县", "全县", "重点行业中小微", 6, 4, 4, 0.8),
+        ]
+    )
+    ctx = dataclasses.replace(_context(tmp_path), rates=rates)
+    text = _all_text(docx.Document(str(write_supervision_report(tmp_path / "r.docx", ctx))))
+    assert "还差1家，未达到节点目标" in text  # the county
+    assert "合计还差2家。（各单位差距按本单位企业数分别计算并向上取整" in text
+    assert "故合计数多于全县差距1家。）" in text
+
+
+def test_unit_gaps_equal_to_the_county_gap_need_no_note(report: docx.document.Document) -> None:
+    assert "故合计数多于全县差距" not in _all_text(report)

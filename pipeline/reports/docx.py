@@ -353,6 +353,20 @@ class _Report:
             f"现将有关情况通报如下。"
         )
 
+    def _sum_note(self, cat: str, total_gap: int) -> str:
+        """Why the lagging units' gaps add up to more than the county's: each unit's gap is
+        rounded up on its own enterprises, and a unit above target offsets no other."""
+        county = _lookup(self.county_rows, "全县", cat)
+        if county is None:
+            return ""
+        county_gap = _binding(county)[1]
+        if total_gap <= county_gap:
+            return ""
+        return (
+            f"（各单位差距按本单位企业数分别计算并向上取整，超过目标的单位不抵扣其他单位，"
+            f"故合计数多于全县差距{county_gap}家。）"
+        )
+
     def _overview(self) -> None:
         self.heading("总体情况")
         if self.county_rows.empty:
@@ -736,6 +750,7 @@ class _Report:
                     )
                 else:
                     s = f"{head}，按差距由大到小依次为：{named}，合计还差{total_gap}家。"
+                s += self._sum_note(cat, total_gap)
                 zero = lag[lag["qualified"].map(_int) == 0]["unit"].tolist()
                 if zero:
                     named, rest = _some(zero)
