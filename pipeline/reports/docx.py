@@ -316,9 +316,20 @@ class _Report:
     def note(self, text: str) -> Paragraph:
         return self.para(text, style="表注")
 
-    def table(self, headers: list[str], rows: list[list[str]], widths: list[float]) -> None:
+    def table(
+        self,
+        title: str,
+        headers: list[str],
+        rows: list[list[str]],
+        widths: list[float],
+        note: str | None = None,
+    ) -> None:
+        """A numbered table: its title above ("表N  title"), the table, its note below."""
         self.table_no += 1
+        self.caption(f"表{self.table_no}  {title}")
         _add_table(self.doc, headers, rows, widths)
+        if note:
+            self.note(note)
 
     def chart(self, key: str, caption: str) -> None:
         path = self.charts.get(key)
@@ -384,7 +395,6 @@ class _Report:
         if trend:
             self.para(trend)
         if not self.county_rows.empty:
-            self.caption(f"表{self.table_no + 1}  全县企业首席质量官聘任情况")
             headers = [
                 "企业类别",
                 "名录企业数",
@@ -412,7 +422,8 @@ class _Report:
                         f"{_int(r.get('gap_due'))}家",
                     ]
                 )
-            self.table(headers, rows, [2.6, 2.0, 1.5, 1.7, 2.0, 1.8, 1.8, 2.0])
+            widths = [2.6, 2.0, 1.5, 1.7, 2.0, 1.8, 1.8, 2.0]
+            self.table("全县企业首席质量官聘任情况", headers, rows, widths)
         self.chart("trend", "全县企业首席质量官合格聘任率变化趋势")
         known = {"trend"} | {f"{k}_{c}" for k in ("rate", "gap") for c in self.categories}
         for key in self.charts:
@@ -622,18 +633,22 @@ class _Report:
             body.append(line)
         if max((len(line[-1]) for line in body), default=0) >= 4:  # "2120家": room for it
             widths[-1] = 1.9
-        which = f"，合格聘任率最低的{len(shown)}个单位" if len(shown) < total else ""
-        self.caption(
-            f"表{self.table_no + 1}  各乡镇（园区）{_cat_name(cat)}首席质量官聘任情况"
-            f"（{target_name}{_pct(target)}{which}）"
-        )
-        self.table(headers, body, widths)
-        if len(shown) < total:
-            self.note(
+        cut = len(shown) < total
+        which = f"，合格聘任率最低的{len(shown)}个单位" if cut else ""
+        self.table(
+            f"各乡镇（园区）{_cat_name(cat)}首席质量官聘任情况"
+            f"（{target_name}{_pct(target)}{which}）",
+            headers,
+            body,
+            widths,
+            note=(
                 f"注：共{total}个单位，表中为合格聘任率最低的{len(shown)}个，由低到高排列，"
                 f"排名为在{ranked}个有{_cat_name(cat)}的单位中的名次；"
                 f"全部{total}个单位见{GAP_BOOK}“汇总”工作表。"
             )
+            if cut
+            else None,
+        )
 
     def _previous_unit_rates(self, cat: str) -> dict[str, object]:
         prev = self.prev_units
@@ -673,18 +688,20 @@ class _Report:
                 strict=True,
             )
         ]
-        which = f"（距目标差距最大的{len(rows)}项）" if len(rows) < total else ""
-        self.caption(f"表{self.table_no + 1}  各主管部门所属企业首席质量官聘任情况{which}")
+        cut = len(rows) < total
         self.table(
+            "各主管部门所属企业首席质量官聘任情况"
+            + (f"（距目标差距最大的{len(rows)}项）" if cut else ""),
             ["主管部门", "企业类别", "名录企业数", "已聘任", "其中合格", "合格聘任率", "距目标"],
             body,
             [2.6, 3.3, 2.3, 1.5, 1.9, 2.3, 1.5],
-        )
-        if len(rows) < total:
-            self.note(
+            note=(
                 f"注：共{total}项（主管部门×企业类别），表中为距目标差距最大的{len(rows)}项；"
                 f"全部见{GAP_BOOK}“部门”工作表。"
             )
+            if cut
+            else None,
+        )
 
     def _gaps_by_unit(self) -> pd.DataFrame:
         """One row per 乡镇 unit: the binding gap per category and the total, worst first."""
@@ -886,19 +903,20 @@ class _Report:
             rows.sort(key=lambda x: (urgency.get(x[6], 3), -_int(_num(x[4]))))
             rows = rows[:MAX_TABLE_ROWS]
         if rows:
-            which = "（需关注的部分）" if len(rows) < total else ""
-            self.caption(f"表{self.table_no + 1}  {self.quarter_label}各单位报送情况{which}")
+            cut = len(rows) < total
             self.table(
+                f"{self.quarter_label}各单位报送情况" + ("（需关注的部分）" if cut else ""),
                 ["填报单位", "文件", "读取行数", "接收", "退回", "报送日期", "状态"],
                 rows,
                 [2.4, 4.0, 1.8, 1.3, 1.3, 2.3, 2.1],
-            )
-            if len(rows) < total:
-                self.note(
+                note=(
                     f"注：共{total}项（收到的文件及未报送的单位），表中先列无法读取、未报送、逾期的，"
                     f"再按退回行数由多到少列出，共{len(rows)}项；"
                     f"全部见{GAP_BOOK}“报送情况”工作表。"
                 )
+                if cut
+                else None,
+            )
 
     def _issue_summary(self) -> pd.DataFrame:
         summary = self.ctx.issue_summary
@@ -959,9 +977,13 @@ class _Report:
             [_label(r), _SEVERITY_LABEL.get(str(r["severity"]), "—"), str(int(r["count"]))]
             for _, r in ordered.iterrows()
         ]
-        self.caption(f"表{self.table_no + 1}  数据问题分类统计")
-        self.table(["问题类型", "严重程度", "条数"], rows, [10.0, 2.8, 2.6])
-        self.note("注：逐条问题见问题清单.xlsx，各单位的退回修改表已标注问题单元格。")
+        self.table(
+            "数据问题分类统计",
+            ["问题类型", "严重程度", "条数"],
+            rows,
+            [10.0, 2.8, 2.6],
+            note="注：逐条问题见问题清单.xlsx，各单位的退回修改表已标注问题单元格。",
+        )
 
     def _rectification(self) -> None:
         ctx = self.ctx
