@@ -309,18 +309,8 @@ def _previous_roster(store: Store, quarter: str) -> pd.DataFrame:
     stored = [q for q in store.quarters() if q < quarter]
     if not stored:
         return pd.DataFrame()
-    frame = store.read("roster", stored[-1]).drop(columns=["quarter"], errors="ignore")
-    for col in frame.columns:
-        if col.endswith("_parsed"):
-            frame[col] = pd.to_datetime(frame[col], errors="coerce")
-    for col in ("education_level", "title_level", "_row"):
-        if col in frame:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
-    if "quality_years_value" in frame:
-        frame["quality_years_value"] = pd.to_numeric(frame["quality_years_value"], errors="coerce")
-    if "in_base" in frame:
-        frame["in_base"] = frame["in_base"].astype("boolean").fillna(False).astype(bool)
-    return frame
+    # The store gives the columns back with the dtypes they were written with.
+    return store.read("roster", stored[-1]).drop(columns=["quarter"], errors="ignore")
 
 
 def _add_roster_problems(
@@ -559,13 +549,7 @@ def _check_stored(
     }
     problems = []
     for table, n in expected.items():
-        stored = (
-            store.conn.execute(
-                f'SELECT COUNT(*) FROM "{table}" WHERE quarter = ?', (quarter,)
-            ).fetchone()[0]
-            if n
-            else 0
-        )
+        stored = store.count(table, quarter)
         if stored != n:
             problems.append(f"数据库 {table} 有 {stored} 行，应为 {n} 行")
     if problems:

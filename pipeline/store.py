@@ -1,5 +1,16 @@
-"""The embedded SQLite store: per quarter the submissions, roster, findings, rates; one
-transaction per quarter, so a crash leaves the previous state intact."""
+"""The embedded SQLite store: per quarter the submissions, roster, changes, findings and rates,
+and the appointment history across quarters; one transaction per quarter, so a crash leaves
+the previous state intact.
+
+Quarter tables are stored by column, not by row: table `quarter_columns` holds one row per
+(table, quarter, column, part), whose BLOB is the column's values in a flat binary form (text
+joined by NUL into UTF-8, numbers and dates as their raw numpy bytes, a bitmap of the missing
+cells). The store's readers always load a whole quarter table (the previous roster for the
+next quarter's merge, `cqo roster` lookups, the rates trend); stored one value per SQL cell, a
+national roster is 26 M values that cost ~8 s to insert and ~15 s to read back, by column
+under a second each way. The appointment history stays a row table: it is searched by
+enterprise.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +26,20 @@ import numpy as np
 import pandas as pd
 
 # Bump when the layout changes: the store is derived data and is rebuilt from input/.
-SCHEMA_VERSION = 1
+# 1: one SQL table per quarter table, a row per record. 2: quarter tables stored by column.
+SCHEMA_VERSION = 2
 
-# Tables whose rows belong to one quarter; each gets a `quarter` column first.
+# Tables whose rows belong to one quarter.
 QUARTER_TABLES = ("submissions", "roster", "changes", "findings", "rates")
+
+# Text of one column is joined by this character; a column that contains it is stored as
+# JSON instead (Excel cannot hold NUL in a cell, a CSV could).
+_SEP = "\x00"
+# At most this many characters of text, or this many values, per stored part: SQLite refuses
+# a BLOB over 1 GB, and a part is held in memory twice (text and bytes) while it is encoded.
+_PART_CHARS = 32_000_000
+_PART_VALUES = 4_000_000
+_JSON_PART_ROWS = 50_000
 
 
 class StoreError(Exception):
@@ -26,7 +47,7 @@ class StoreError(Exception):
 
 
 def _sql_value(value: object) -> object:
-    """A Python/pandas/numpy scalar as something sqlite3 stores (NaN, NA, NaT -> NULL)."""
+    """A Python/pandas/numpy scalar as something JSON or sqlite3 holds (NaN, NA, NaT -> None)."""
     if value is None or isinstance(value, str):
         return value
     if hasattr(value, "item") and not isinstance(value, pd.Timestamp):
@@ -44,32 +65,149 @@ def _sql_value(value: object) -> object:
     return str(value)
 
 
-def _sql_column(values: pd.Series) -> list[object]:
-    """_sql_value of every cell of a column, a column at a time: a national roster has half a
-    million rows of fifty columns, and a Python call per cell costs more than SQLite does."""
-    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else "X"  # X: extension
-    if kind in "iu":
-        return values.tolist()  # Python ints
-    if kind == "b":
-        return values.astype(np.int64).tolist()
-    if kind == "f":
-        out = values.to_numpy(dtype=object, copy=True)
-        out[np.isnan(values.to_numpy(dtype=np.float64))] = None
-        return out.tolist()
-    inferred = pd.api.types.infer_dtype(values, skipna=True) if kind == "O" else ""
-    if values.dtype == "str" or inferred in ("string", "empty"):
-        out = values.to_numpy(dtype=object, copy=True)
-        out[pd.isna(out)] = None  # NaN, None, NA
-        return out.tolist()
-    # One type throughout (a roster column carried from the store is object dtype): convert
-    # each distinct value once. Not for mixed columns, where 1, 1.0 and True hash alike.
-    if kind in "mMX" or inferred in ("integer", "floating", "boolean", "datetime", "date"):
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        mapped = np.empty(len(uniques) + 1, dtype=object)
-        mapped[:-1] = [_sql_value(u) for u in uniques]
-        mapped[-1] = None  # code -1: missing
-        return mapped[codes].tolist()
-    return [_sql_value(v) for v in values]  # mixed Python objects: one by one
+def _python_values(values: pd.Series) -> list[object]:
+    """A text column as Python values for sqlite3, missing cells as None."""
+    arr = values.to_numpy(dtype=object, copy=True)
+    if pd.api.types.infer_dtype(arr, skipna=True) not in ("string", "empty"):
+        return [_sql_value(v) for v in arr]
+    arr[pd.isna(arr)] = None
+    return arr.tolist()
+
+
+# -- column codec --------------------------------------------------------------------------
+#
+# A part is (kind, dtype, rows, data, nulls):
+#   "text":   data = the values joined by _SEP as UTF-8; nulls = bitmap of missing cells;
+#             dtype = "str" (pandas' string dtype) or "object".
+#   "numpy":  data = the raw bytes of a numpy array of a fixed-width dtype (ints, floats,
+#             bools, datetime64, timedelta64); dtype = its numpy dtype string ("<M8[ns]").
+#   "masked": a pandas nullable array (Int8, boolean, Float64...): data = its values as numpy
+#             bytes, nulls = its mask; dtype = the pandas dtype name.
+#   "json":   anything else (mixed Python objects, or text holding NUL): a JSON list of the
+#             values as _sql_value gives them; dtype = "str" or "object" as for text.
+# Nothing is ever unpickled: a store file that has been tampered with yields wrong values or
+# an error, never code.
+
+
+def _bitmap(mask: np.ndarray) -> bytes | None:
+    return np.packbits(mask).tobytes() if mask.any() else None
+
+
+def _unbitmap(nulls: bytes | None, rows: int) -> np.ndarray:
+    if nulls is None:
+        return np.zeros(rows, dtype=bool)
+    return np.unpackbits(np.frombuffer(nulls, dtype=np.uint8), count=rows).astype(bool)
+
+
+def _slices(rows: int, weights: np.ndarray | None, limit: int) -> list[tuple[int, int]]:
+    """Consecutive row ranges whose summed weight (characters) stays under `limit`, or of at
+    most `limit` rows when there are no weights; always at least one range."""
+    if weights is None:
+        bounds = list(range(0, rows, limit)) + [rows]
+    else:
+        cum = np.cumsum(weights + 1)  # + the separator
+        cuts = np.searchsorted(cum, np.arange(limit, int(cum[-1]) if rows else 0, limit))
+        bounds = sorted({0, *(int(c) for c in cuts if 0 < c < rows), rows})
+    if len(bounds) < 2:
+        bounds = [0, rows]
+    return list(itertools.pairwise(bounds))
+
+
+def _encode(values: pd.Series) -> Iterator[tuple[str, str, int, bytes | None, bytes | None]]:
+    """The parts of one column (see above), in row order."""
+    dtype = values.dtype
+    rows = len(values)
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufmM":
+        arr = np.ascontiguousarray(values.to_numpy())
+        for a, b in _slices(rows, None, _PART_VALUES):
+            yield "numpy", arr.dtype.str, b - a, arr[a:b].tobytes(), None
+        return
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and hasattr(dtype, "numpy_dtype") \
+            and not isinstance(dtype, pd.StringDtype):  # Int8, boolean, Float64...
+        mask = values.isna().to_numpy()
+        arr = values.to_numpy(dtype=dtype.numpy_dtype, na_value=0)
+        for a, b in _slices(rows, None, _PART_VALUES):
+            yield "masked", dtype.name, b - a, arr[a:b].tobytes(), _bitmap(mask[a:b])
+        return
+    arr = values.to_numpy(dtype=object)
+    is_text = dtype == "str" or rows == 0 or pd.api.types.infer_dtype(arr, skipna=True) in (
+        "string",
+        "empty",
+    )
+    if is_text:
+        parts = _text_parts(arr, "str" if dtype == "str" else "object")
+        if parts is not None:
+            yield from parts
+            return
+    json_dtype = "str" if dtype == "str" else "object"
+    for a, b in _slices(rows, None, _JSON_PART_ROWS):
+        data = json.dumps([_sql_value(v) for v in arr[a:b]], ensure_ascii=False)
+        yield "json", json_dtype, b - a, data.encode("utf-8"), None
+
+
+def _text_parts(arr: np.ndarray, dtype: str) -> list[tuple] | None:
+    """The "text" parts of an object array of str and missing values; None when a value holds
+    the separator."""
+    rows = len(arr)
+    mask = pd.isna(arr)
+    if mask.any():
+        arr = arr.copy()
+        arr[mask] = ""
+    text = _SEP.join(arr)
+    if len(text) <= _PART_CHARS:
+        bounds = [(0, rows)]
+    else:  # cut into parts of at most _PART_CHARS characters (one value may exceed it)
+        lengths = np.fromiter(map(len, arr), dtype=np.int64, count=rows)
+        bounds = _slices(rows, lengths, _PART_CHARS)
+    parts = []
+    for a, b in bounds:
+        if len(bounds) > 1:
+            text = _SEP.join(arr[a:b])
+        if b > a and text.count(_SEP) != b - a - 1:
+            return None
+        parts.append(("text", dtype, b - a, text.encode("utf-8"), _bitmap(mask[a:b])))
+        text = ""
+    return parts
+
+
+def _decode(kind: str, dtype: str, rows: int, data: bytes | None, nulls: bytes | None):
+    """The values of one part as a numpy or pandas array."""
+    if kind == "numpy":
+        return np.frombuffer(data or b"", dtype=np.dtype(dtype), count=rows).copy()
+    if kind == "masked":
+        pd_dtype = pd.api.types.pandas_dtype(dtype)
+        values = np.frombuffer(data or b"", dtype=pd_dtype.numpy_dtype, count=rows)
+        out = pd.array(values, dtype=pd_dtype)
+        mask = _unbitmap(nulls, rows)
+        if mask.any():
+            out[mask] = pd.NA
+        return out
+    if kind == "text":
+        out = np.empty(rows, dtype=object)
+        if rows:
+            out[:] = (data or b"").decode("utf-8").split(_SEP)
+        mask = _unbitmap(nulls, rows)
+        out[mask] = None
+        return out
+    if kind == "json":
+        out = np.empty(rows, dtype=object)
+        out[:] = json.loads((data or b"[]").decode("utf-8"))
+        return out
+    raise StoreError(f"数据库中有无法识别的列格式 {kind!r}；删除 cqo.sqlite 后重新运行 cqo run 即可重建")
+
+
+def _column(parts: list[tuple]) -> pd.Series:
+    """One column from its decoded parts, with its dtype restored."""
+    kind, dtype = parts[0][0], parts[0][1]
+    arrays = [_decode(*p) for p in parts]
+    if kind == "masked":
+        return pd.concat([pd.Series(a) for a in arrays], ignore_index=True)
+    values = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+    if kind in ("text", "json") and dtype == "str":
+        return pd.Series(pd.array(values, dtype="str"))
+    if kind == "numpy":
+        return pd.Series(values)
+    return pd.Series(values, dtype=object)
 
 
 class Store:
@@ -123,21 +261,14 @@ class Store:
             "cqo_name TEXT, id_number TEXT, status TEXT, from_quarter TEXT, to_quarter TEXT, "
             "source TEXT, ended_by TEXT)"
         )
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS quarter_columns (tbl TEXT NOT NULL, "
+            "quarter TEXT NOT NULL, pos INTEGER NOT NULL, part INTEGER NOT NULL, "
+            "name TEXT NOT NULL, kind TEXT NOT NULL, dtype TEXT NOT NULL, "
+            "rows INTEGER NOT NULL, data BLOB, nulls BLOB, "
+            "PRIMARY KEY (tbl, quarter, pos, part))"
+        )
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def _columns(self, table: str) -> list[str]:
-        return [r[1] for r in self.conn.execute(f'PRAGMA table_info("{table}")').fetchall()]
-
-    def _ensure_table(self, table: str, columns: list[str]) -> None:
-        existing = self._columns(table)
-        if not existing:
-            cols = ", ".join(f'"{c}"' for c in ["quarter", *columns])
-            self.conn.execute(f'CREATE TABLE "{table}" ({cols})')
-            self.conn.execute(f'CREATE INDEX "ix_{table}_quarter" ON "{table}" (quarter)')
-            return
-        for c in columns:
-            if c not in existing:
-                self.conn.execute(f'ALTER TABLE "{table}" ADD COLUMN "{c}"')
 
     # -- reads --------------------------------------------------------------------------
 
@@ -153,18 +284,48 @@ class Store:
         return json.loads(row[0]) if row and row[0] else None
 
     def read(self, table: str, quarter: str | None = None) -> pd.DataFrame:
-        """One table, for one quarter or all; empty frame when it does not exist yet."""
-        if not self._columns(table):
+        """One quarter table as it was written, with a `quarter` column first, for one quarter
+        or all of them in order; an empty frame when nothing is stored."""
+        if quarter is not None:
+            return self._read_one(table, quarter)
+        stored = self.conn.execute(
+            "SELECT DISTINCT quarter FROM quarter_columns WHERE tbl = ? ORDER BY quarter",
+            (table,),
+        ).fetchall()
+        frames = [self._read_one(table, q) for (q,) in stored]
+        if not frames:
             return pd.DataFrame()
-        if quarter is None:
-            frame = pd.read_sql_query(f'SELECT * FROM "{table}" ORDER BY rowid', self.conn)
-        else:
-            frame = pd.read_sql_query(
-                f'SELECT * FROM "{table}" WHERE quarter = ? ORDER BY rowid',
-                self.conn,
-                params=(quarter,),
-            )
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def _read_one(self, table: str, quarter: str) -> pd.DataFrame:
+        cursor = self.conn.execute(
+            "SELECT pos, name, kind, dtype, rows, data, nulls FROM quarter_columns "
+            "WHERE tbl = ? AND quarter = ? ORDER BY pos, part",
+            (table, quarter),
+        )
+        names: list[str] = []
+        columns: list[pd.Series] = []
+        # One column at a time: its parts are decoded and joined, then their bytes dropped.
+        for _, group in itertools.groupby(cursor, key=lambda r: r[0]):
+            parts = list(group)
+            names.append(parts[0][1])
+            columns.append(_column([p[2:] for p in parts]))
+        if not columns:
+            return pd.DataFrame()
+        rows = len(columns[0])
+        quarters = pd.Series(pd.array([quarter] * rows, dtype="str"))
+        frame = pd.concat([quarters, *columns], axis=1, ignore_index=True)
+        frame.columns = ["quarter", *names]
         return frame
+
+    def count(self, table: str, quarter: str) -> int:
+        """Rows stored for one quarter table (0 when none)."""
+        (n,) = self.conn.execute(
+            "SELECT COALESCE(SUM(rows), 0) FROM quarter_columns "
+            "WHERE tbl = ? AND quarter = ? AND pos = 0",
+            (table, quarter),
+        ).fetchone()
+        return int(n)
 
     def appointments(self, ent_keys: list[str] | None = None) -> pd.DataFrame:
         frame = pd.read_sql_query("SELECT * FROM appointments ORDER BY rowid", self.conn)
@@ -188,9 +349,6 @@ class Store:
             raise
 
 
-_WRITE_ROWS = 50_000
-
-
 class _QuarterWriter:
     def __init__(self, store: Store, quarter: str):
         self.store = store
@@ -199,9 +357,7 @@ class _QuarterWriter:
     def _clear(self) -> None:
         conn = self.store.conn
         q = self.quarter
-        for table in QUARTER_TABLES:
-            if self.store._columns(table):
-                self._delete_from(table, "quarter")
+        self._delete_from("quarter_columns", "quarter")
         conn.execute("DELETE FROM quarters WHERE quarter >= ?", (q,))
         # Appointment history: forget what started at or after this quarter, reopen what
         # this quarter or a later one ended.
@@ -214,7 +370,7 @@ class _QuarterWriter:
     def _delete_from(self, table: str, column: str) -> None:
         """Delete the rows of this quarter and later ones. When that is every row (reprocessing
         the first or only quarter), an unconditional DELETE lets SQLite drop the pages at
-        once instead of deleting half a million rows one by one."""
+        once instead of deleting them row by row."""
         conn = self.store.conn
         (low,) = conn.execute(f'SELECT MIN("{column}") FROM "{table}"').fetchone()
         if low is None:
@@ -226,19 +382,19 @@ class _QuarterWriter:
             conn.execute(f'DELETE FROM "{table}" WHERE "{column}" >= ?', (self.quarter,))
 
     def write(self, table: str, frame: pd.DataFrame) -> None:
-        columns = [str(c) for c in frame.columns]
-        self.store._ensure_table(table, columns)
-        if frame.empty:
-            return
-        placeholders = ", ".join("?" * (len(columns) + 1))
-        names = ", ".join(f'"{c}"' for c in ["quarter", *columns])
-        sql = f'INSERT INTO "{table}" ({names}) VALUES ({placeholders})'
-        # In slices of rows: the Python values of a whole national roster would be a few
-        # hundred megabytes more at the run's peak.
-        for start in range(0, len(frame), _WRITE_ROWS):
-            part = frame.iloc[start : start + _WRITE_ROWS]
-            cells = [_sql_column(part.iloc[:, i]) for i in range(part.shape[1])]
-            self.store.conn.executemany(sql, zip(itertools.repeat(self.quarter), *cells))
+        """Store `frame` as this quarter's `table`, column by column (see the module doc).
+        The parts are encoded as SQLite consumes them, so one column's bytes are held at a
+        time."""
+        rows = (
+            (table, self.quarter, pos, part, str(name), *encoded)
+            for pos, name in enumerate(frame.columns)
+            for part, encoded in enumerate(_encode(frame.iloc[:, pos]))
+        )
+        self.store.conn.executemany(
+            "INSERT INTO quarter_columns (tbl, quarter, pos, part, name, kind, dtype, rows, "
+            "data, nulls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
     def end_appointments(self, ent_keys: list[str], ended_by: str) -> None:
         if not ent_keys:
@@ -262,7 +418,7 @@ class _QuarterWriter:
         self.store.conn.executemany(
             "INSERT INTO appointments (ent_key, enterprise_name, cqo_name, id_number, status, "
             "source, from_quarter) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            zip(*(_sql_column(frame[c]) for c in cols), itertools.repeat(self.quarter)),
+            zip(*(_python_values(frame[c]) for c in cols), itertools.repeat(self.quarter)),
         )
 
     def finish(self, digest: str, processed_at: str, summary: dict) -> None:

@@ -52,8 +52,8 @@ def _store_state(config) -> dict:
         quarters = store.quarters()
         state = {"quarters": quarters}
         for table in ("roster", "findings", "submissions", "rates", "changes"):
-            state[table] = store.read(table).to_json(orient="split", force_ascii=False)
-        state["appointments"] = store.appointments().to_json(orient="split", force_ascii=False)
+            state[table] = store.read(table).to_json(orient="split", force_ascii=False, date_format="iso")
+        state["appointments"] = store.appointments().to_json(orient="split", force_ascii=False, date_format="iso")
     return state
 
 
@@ -78,7 +78,7 @@ def _results(config) -> dict:
             out[summary.parent.name + "/花名册"] = book.get_sheet_by_name("花名册").to_python()
     with Store(config.store_path) as store:
         for table in ("roster", "findings", "rates"):
-            out["store:" + table] = store.read(table).to_json(orient="split", force_ascii=False)
+            out["store:" + table] = store.read(table).to_json(orient="split", force_ascii=False, date_format="iso")
     return out
 
 
