@@ -83,12 +83,10 @@ def match_base_list(records: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     matches nothing but resembles a base enterprise names it in `suggestion` (rapidfuzz).
     """
     out = pd.DataFrame(index=records.index)
-    code_to_id = _first_index(base["credit_code"])
-    name_to_id = _first_index(base["name_key"])
-    by_code = records["credit_code"].map(code_to_id)
-    by_name = records["name_key"].map(name_to_id)
-    base_id = by_code.where(by_code.notna(), by_name)
-    out["base_id"] = base_id.astype("Int64")
+    by_code = _lookup(base["credit_code"], records["credit_code"])
+    by_name = _lookup(base["name_key"], records["name_key"])
+    ids = np.where(by_code >= 0, by_code, by_name)
+    out["base_id"] = pd.arrays.IntegerArray(ids, ids < 0)
     matched = out["base_id"].notna()
     base_key = _ent_keys(base["credit_code"], base["name_key"])
     own_key = _ent_keys(
@@ -219,11 +217,19 @@ def _near_misses(names: Iterable[str], choices: list[object], cutoff: float = 80
     return found
 
 
-def _first_index(keys: pd.Series) -> dict[str, int]:
+def _lookup(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """For each wanted value, the index label of its first occurrence in `keys`, or -1 (also
+    for a missing value). One hash lookup per value in C (Index.get_indexer), where a dict
+    and Series.map would build Python objects for every key."""
     valid = keys.dropna()
     valid = valid[~valid.duplicated()]
-    # plain lists: iterating a pandas string array or index costs a Python call per item
-    return dict(zip(valid.to_numpy(dtype=object).tolist(), valid.index.tolist(), strict=True))
+    pos = pd.Index(valid.to_numpy(dtype=object)).get_indexer(wanted.to_numpy(dtype=object))
+    labels = valid.index.to_numpy(dtype=np.int64)
+    found = pos >= 0
+    pos[~found] = 0
+    out = labels[pos] if len(labels) else np.zeros(len(pos), dtype=np.int64)
+    out[~found | pd.isna(wanted.to_numpy(dtype=object))] = -1
+    return out
 
 
 def _ent_keys(codes: pd.Series, names: pd.Series) -> pd.Series:
@@ -268,9 +274,8 @@ def build_roster(
     # Only the columns the roster and its checks use: a national quarter's records have some
     # ninety, and every filtered copy of them is 8 bytes a cell.
     accepted = recs.loc[~recs["rejected"].to_numpy(), [c for c in recs if c in _ROSTER_INPUT]]
-    accepted["_kind_rank"] = accepted["_unit"].map(
-        lambda u: 1 if unit_kinds.get(u) == "部门" else 0
-    )
+    departments = [u for u, kind in unit_kinds.items() if kind == "部门"]
+    accepted["_kind_rank"] = accepted["_unit"].isin(departments).to_numpy().astype(np.int8)
     winners, conflict_rows = _pick_winners(accepted)
     if len(conflict_rows):
         conflicted = accepted.loc[conflict_rows]

@@ -136,3 +136,29 @@ def test_a_store_of_the_old_row_layout_is_rebuilt(tmp_path):
         assert store.read("roster").empty
         tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
     assert "roster" not in tables and "quarter_columns" in tables
+
+
+def test_appointment_history_is_selected_by_enterprise(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "ent_key": ["U:1", "U:2", "N:丙"],
+            "enterprise_name": ["甲", "乙", "丙"],
+            "cqo_name": ["张三", "李四", None],
+            "id_number": ["1", "2", None],
+            "status": ["合格", "不合格", "合格"],
+            "source": ["天城镇", "白霓镇", "经信局"],
+        }
+    )
+    with Store(tmp_path / "cqo.sqlite") as store:
+        with store.quarter("2026Q1") as tx:
+            tx.start_appointments(frame)
+        with store.quarter("2026Q2") as tx:
+            tx.end_appointments(["U:2"], "变更")
+            tx.start_appointments(frame.iloc[[1]].assign(cqo_name="王五"))
+        history = store.appointments(["U:2", "N:丙", "U:9"])
+        assert store.appointments([]).empty
+        assert len(store.appointments()) == 4
+    assert history["ent_key"].tolist() == ["U:2", "N:丙", "U:2"]
+    assert history["cqo_name"].fillna("").tolist() == ["李四", "", "王五"]
+    assert history["to_quarter"].fillna("").tolist() == ["2026Q2", "", ""]
+    assert history["ended_by"].tolist()[0] == "变更"
