@@ -360,6 +360,28 @@ def test_unreadable_or_missing_source_keeps_the_findings_table(tmp_path):
     assert "白霓镇.xlsx" in notes and "白霓镇2.xlsx" in notes
 
 
+def test_a_source_over_the_configured_limits_is_listed_not_copied(tmp_path):
+    from pipeline.config import Limits
+
+    src = tmp_path / "白霓镇.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["企业名称", "备注"])
+    wb.active.append(["白霓甲公司", "x" * 5000])
+    wb.save(src)
+    findings = _frame(
+        [_finding("required", "error", "白霓镇.xlsx", 2, 1, "缺少学历", unit="白霓镇")]
+    )
+    small = Limits(max_file_mb=src.stat().st_size / 2 / 1024 / 1024)
+    out = write_feedback(tmp_path / "o.xlsx", "白霓镇", findings, {src.name: src}, {}, small)
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["问题说明"]
+    notes = " ".join(str(c.value) for c in book["问题说明"]["A"] if c.value)
+    assert "白霓镇.xlsx" in notes
+    # under the default limits the same source is copied
+    out = write_feedback(tmp_path / "o2.xlsx", "白霓镇", findings, {src.name: src}, {})
+    assert len(openpyxl.load_workbook(out).sheetnames) == 2
+
+
 def test_merged_cell_finding_marks_the_visible_cell(tmp_path):
     src = tmp_path / "路口镇.xlsx"
     wb = openpyxl.Workbook()
@@ -417,13 +439,15 @@ def test_write_all_feedback_one_file_per_unit_inside_the_folder(tmp_path):
     assert len(_table(evil["问题说明"])) == 1
 
 
-def test_oversized_source_is_not_loaded(tmp_path, monkeypatch):
-    from pipeline.reports import feedback as mod
+def test_oversized_source_is_not_loaded(tmp_path):
+    from pipeline.config import Limits
 
     src = _xlsx_source(tmp_path / "青山镇.xlsx")
-    monkeypatch.setattr(mod, "_MAX_UNZIPPED_BYTES", 1000)
+    limits = Limits(max_unzipped_mb=1000 / 1024 / 1024)  # 1000 bytes unzipped
     findings = _frame([_finding("required", "error", "青山镇.xlsx", 3, 1, "缺少企业名称")])
-    out = write_feedback(tmp_path / "o.xlsx", "青山镇", findings, {"青山镇.xlsx": src}, {})
+    out = write_feedback(
+        tmp_path / "o.xlsx", "青山镇", findings, {"青山镇.xlsx": src}, {}, limits
+    )
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["问题说明"]
     assert len(_table(wb["问题说明"])) == 1

@@ -45,6 +45,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from pipeline import parallel
+from pipeline.config import Limits
 from pipeline.fsutil import atomic_path, safe_component
 from pipeline.ingest import csv_rows
 from pipeline.privacy import mask_cell
@@ -71,9 +72,6 @@ _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # zip, O
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 # Characters XML 1.0 cannot hold (the set openpyxl refuses): dropped from every text.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# Same defaults as config.yaml limits (max_file_mb, max_unzipped_mb).
-_MAX_FILE_BYTES = 50 * 1024 * 1024
-_MAX_UNZIPPED_BYTES = 500 * 1024 * 1024
 # Merged ranges are reproduced as the sender drew them, up to this many cells each and
 # _MAX_MERGED_CELLS in all per sheet (xlsxwriter visits every cell of a range: a hostile
 # A1:XFD1048576 must not cost billions of steps, nor be cut down to cover the data).
@@ -262,15 +260,16 @@ def _unique_sheet_name(wanted: str, taken: Iterable[str]) -> str:
     return name
 
 
-def _too_large(src: Path) -> bool:
+def _too_large(src: Path, limits: Limits) -> bool:
     """Sources are files ingest already read, but a file it refused (zip bomb, huge sheet) may
-    still be listed: never load one whole."""
+    still be listed: never load one over the configured limits (config.yaml `limits`)."""
     try:
-        if src.stat().st_size > _MAX_FILE_BYTES:
+        if src.stat().st_size > limits.max_file_mb * 1024 * 1024:
             return True
         if zipfile.is_zipfile(src):
             with zipfile.ZipFile(src) as zf:
-                return sum(i.file_size for i in zf.infolist()) > _MAX_UNZIPPED_BYTES
+                unzipped = sum(i.file_size for i in zf.infolist())
+                return unzipped > limits.max_unzipped_mb * 1024 * 1024
     except (OSError, zipfile.BadZipFile):
         return False  # the reader will fail and say so
     return False
@@ -350,6 +349,7 @@ def _read_sources(
     sources: dict[str, Path],
     header_rows: dict[tuple[str, str], int],
     sheets_by_file: dict[str, set[str]],
+    limits: Limits,
 ) -> _Sources:
     out = _Sources()
     own_names = len(sources) == 1 and all(
@@ -359,7 +359,7 @@ def _read_sources(
     for file in sorted(sources):
         src = Path(sources[file])
         try:
-            if _too_large(src):
+            if _too_large(src, limits):
                 raise ValueError("file too large to copy")
             sheets, is_csv = _read_file(file, src, sheets_by_file.get(file, set()))
         except Exception as exc:  # noqa: BLE001  (one unreadable source must not stop the rest)
@@ -675,6 +675,7 @@ def write_feedback(
     findings: pd.DataFrame,
     sources: dict[str, Path],
     header_rows: dict[tuple[str, str], int],
+    limits: Limits | None = None,
 ) -> Path:
     """Write the return-to-sender workbook of one unit and return its path.
 
@@ -682,6 +683,7 @@ def write_feedback(
     and never modified. Every sheet of every source is rendered from its values with each
     value at its original row and column; a single .xlsx/.xlsm source keeps its sheet names,
     otherwise they are "<file stem>-<sheet>". See the module docstring for what is kept.
+    `limits`: a source larger than these is not copied (its findings are listed only).
     """
     path = Path(path)
     records = _records(findings)
@@ -690,7 +692,7 @@ def write_feedback(
         if f["_file"] and f["_sheet"]:
             sheets_by_file.setdefault(f["_file"], set()).add(f["_sheet"])
 
-    read = _read_sources(sources, header_rows, sheets_by_file)
+    read = _read_sources(sources, header_rows, sheets_by_file, limits or Limits())
     parts: dict[int, tuple[_Sheet, list[dict]]] = {}  # id(sheet) -> its findings with a row
     for f in sorted(
         (f for f in records if f["_row"] is not None), key=lambda f: (f["_file"], f["_sheet"])
@@ -726,12 +728,13 @@ def write_all_feedback(
     findings: pd.DataFrame,
     sources_by_unit: dict[str, dict[str, Path]],
     header_rows: dict[tuple[str, str], int],
+    limits: Limits | None = None,
 ) -> dict[str, Path]:
     """One workbook per unit that has findings: folder/<safe unit>.xlsx. Returns unit -> path.
 
     Findings whose unit is unknown cannot be returned to anyone; they stay in 问题清单.xlsx.
     """
-    return start_all_feedback(folder, findings, sources_by_unit, header_rows).result()
+    return start_all_feedback(folder, findings, sources_by_unit, header_rows, limits).result()
 
 
 class PendingFeedback:
@@ -773,6 +776,7 @@ def start_all_feedback(
     findings: pd.DataFrame,
     sources_by_unit: dict[str, dict[str, Path]],
     header_rows: dict[tuple[str, str], int],
+    limits: Limits | None = None,
 ) -> PendingFeedback:
     """write_all_feedback, started: with many units the workbooks are written by worker
     processes while the caller goes on (the other reports); `.result()` waits for them."""
@@ -797,7 +801,7 @@ def start_all_feedback(
             raise ValueError(f"反馈文件路径越出输出目录：{path}")
         sources = sources_by_unit.get(unit, {})
         rows = {k: v for k, v in header_rows.items() if k[0] in sources}
-        jobs.append((path, unit, by_unit[unit], sources, rows))
+        jobs.append((path, unit, by_unit[unit], sources, rows, limits or Limits()))
     workers = parallel.worker_count(len(jobs), big_enough=len(jobs) >= PARALLEL_MIN_UNITS)
     if workers <= 1:
         return PendingFeedback(jobs)
