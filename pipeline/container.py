@@ -8,6 +8,7 @@ the parser allocates anything. Messages are Chinese and shown to the sender.
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 import xml.parsers.expat
@@ -46,10 +47,6 @@ _CELL_TEXT = re.compile(r"xl/worksheets/[^/]+\.xml|xl/sharedstrings\.xml|content
 # namespace prefix or quoting.
 _REF_LETTERS = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]{1,3})[0-9]""")
 _REF_ROWS = re.compile(rb"""\sr\s*=\s*["'][A-Za-z]*([0-9]+)""")
-# The form every common writer uses (Excel, WPS, LibreOffice, openpyxl, xlsxwriter): one
-# literal-prefix pass when a piece has only such cell tags.
-_STD_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]+)"')
-_STD_ROW = re.compile(rb'row r="([0-9]+)"')
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)")
 
 BOMB = "文件解压后过大（超过 {limit:g} MB），疑似压缩炸弹，已拒收"
@@ -71,15 +68,19 @@ class ContainerError(Exception):
     mean it is damaged."""
 
 
-def inspect_zip(path: Path, max_unzipped_bytes: int) -> None:
+def inspect_zip(path: Path, max_unzipped_bytes: int, data: bytes | None = None) -> None:
     """Refuse a zip-based workbook (xlsx, xlsm, ods) that is dangerous to hand to a parser.
 
     Every member is inflated once, as a stream, never holding more than ~1 MB: a member that
     inflates past its declared size, or a total past `max_unzipped_bytes`, is a bomb; XML
     members with a DTD are refused; each worksheet's used range must stay under
-    MAX_SHEET_CELLS. Raises ContainerError, zipfile.BadZipFile or zlib.error.
+    MAX_SHEET_CELLS. `data`, when given, is the file's content (already read by the caller).
+    Raises ContainerError, zipfile.BadZipFile or zlib.error.
     """
-    with zipfile.ZipFile(path) as zf, Path(path).open("rb") as fh:
+    with (
+        zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as zf,
+        io.BytesIO(data) if data is not None else Path(path).open("rb") as fh,
+    ):
         infos = [i for i in zf.infolist() if not i.is_dir()]
         declared = sum(i.file_size for i in infos)
         limit_mb = max_unzipped_bytes / 1048576
@@ -115,10 +116,13 @@ def inspect_zip(path: Path, max_unzipped_bytes: int) -> None:
                     if not markers:  # UTF-16 (a BOM or NULs up front) or an 8-bit encoding
                         wide = chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\0" in chunk[:4]
                         markers = _DTD_MARKERS if wide else _DTD_ASCII
-                    window = tail + chunk
-                    if any(m in window for m in markers):
-                        raise ContainerError(DTD)
-                    tail = window[-_DTD_TAIL:]
+                    # Every marker has a "!" (one byte, in UTF-16 too): looking for that byte
+                    # is a memchr, and most members have none; only then the markers.
+                    if b"!" in chunk or b"!" in tail:
+                        window = tail + chunk
+                        if any(m in window for m in markers):
+                            raise ContainerError(DTD)
+                    tail = (tail + chunk[-_DTD_TAIL:])[-_DTD_TAIL:]
                 if cell_text:
                     run = _text_run(run, chunk)
                 if sheet is not None:
@@ -190,34 +194,63 @@ _ENDS_NAME = np.zeros(256, dtype=bool)  # what may follow a tag's name: space, "
 _ENDS_NAME[[9, 10, 13, 32, 47, 62]] = True
 
 
-def _std_refs(a: np.ndarray, at: np.ndarray) -> tuple[int, int] | None:
-    """(last column, last row) of the references `A1"` starting at the positions `at` of the
-    byte array `a`, or None when one is not 1-3 capitals, 1-7 digits and a quote."""
+def _is_upper(b: np.ndarray) -> np.ndarray:
+    return (b - np.uint8(65)) < 26  # uint8 wraps around: one comparison for A-Z
+
+
+def _is_digit(b: np.ndarray) -> np.ndarray:
+    return (b - np.uint8(48)) < 10
+
+
+_POWERS = {n: 10 ** np.arange(n - 1, -1, -1, dtype=np.int64) for n in range(1, 8)}
+
+
+def _max_number(a: np.ndarray, start: np.ndarray) -> int | None:
+    """The largest of the numbers `123"` starting at the positions `start` of the byte array
+    `a`, or None when one is not 1-7 digits followed by a quote."""
+    if not len(start):
+        return 0
+    going = _is_digit(a[start])
+    if not going.all():
+        return None
+    width = np.ones(len(start), dtype=np.int64)
+    for k in range(1, 8):
+        going &= _is_digit(a[start + k])
+        width += going
+    if going.any() or (a[start + width] != 34).any():
+        return None  # 8 digits or more, or no closing quote: the regex path decides
+    wide = int(width.max())  # only the widest numbers can be the largest
+    at = start[width == wide]
+    digits = np.stack([a[at + k] for k in range(wide)], axis=1) - np.uint8(48)
+    return int((digits @ _POWERS[wide]).max())
+
+
+def _std_refs(a: np.ndarray, at: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """For the references `A1"` starting at the positions `at` of the byte array `a`: the
+    last column and where each one's digits start (for _max_number), or None when one does
+    not start with 1-3 capitals."""
     if not len(at):
-        return 0, 0
-    upper = [(a[at + k] >= 65) & (a[at + k] <= 90) for k in range(4)]
-    if not upper[0].all():
+        return 0, at
+    c0, c1, c2 = a[at], a[at + 1], a[at + 2]
+    if not _is_upper(c0).all():
         return None
-    two = upper[1]
-    three = two & upper[2]
-    if (three & upper[3]).any():
+    two = _is_upper(c1)
+    three = two & _is_upper(c2)
+    if (three & _is_upper(a[at + 3])).any():
         return None
-    col = a[at].astype(np.int64) - 64
-    col = np.where(two, col * 26 + a[at + 1] - 64, col)
-    col = np.where(three, col * 26 + a[at + 2] - 64, col)
-    start = at + 1 + two + three  # the first digit
-    row = np.zeros(len(at), dtype=np.int64)
-    going = np.ones(len(at), dtype=bool)
-    width = np.zeros(len(at), dtype=np.int64)
-    for k in range(8):
-        d = a[start + k].astype(np.int64) - 48
-        digit = going & (d >= 0) & (d <= 9)
-        row = np.where(digit, row * 10 + d, row)
-        width += digit
-        going = digit
-    if going.any() or (width == 0).any() or (a[start + width] != 34).any():
-        return None  # 8 digits or more, no digit, or no closing quote: the regex path decides
-    return int(col.max()), int(row.max())
+    col = c0.astype(np.int64) - 64
+    col = np.where(two, col * 26 + c1 - 64, col)
+    col = np.where(three, col * 26 + c2 - 64, col)
+    return int(col.max()), at + 1 + two + three
+
+
+def _follows(a: np.ndarray, at: np.ndarray, text: bytes) -> np.ndarray:
+    """Whether `text` is at each of the positions `at` of the byte array `a` (a gather per
+    byte: cheaper than gathering rows of a window when there are millions of positions)."""
+    same = a[at] == text[0]
+    for k in range(1, len(text)):
+        same &= a[at + k] == text[k]
+    return same
 
 
 class _SheetRange:
@@ -252,35 +285,52 @@ class _SheetRange:
         self._scan(piece)
 
     def _scan(self, piece: bytes) -> None:
-        # Generous tag counts: ":c" and ":row" count anything prefixed (x:c, but also x:cfRule).
-        colon = b":" in piece
         # One pass finds every tag start; the counts and the common cell references are read
         # from the bytes after each "<" with numpy (a national base list has millions of
         # cells: a regex match object per cell costs seconds; this is a few array passes).
+        # Only the "<c" / "<r" tags are looked at further (a cell has four or five "<": <v>,
+        # </v>, </c>...).
+        if b"<c" not in piece and b"<r" not in piece and b":" not in piece:
+            return  # no cell or row tag (the tail of a sheet, </sheetData></worksheet>...)
         size = len(piece)
-        a = np.frombuffer(piece + _PAD, np.uint8)
+        buf = piece + _PAD
+        a = np.frombuffer(buf, np.uint8)
         lt = np.flatnonzero(a[:size] == 60)  # "<"
         after = a[lt + 1]
+        tags = lt[(after == 99) | (after == 114)]  # "<c..." or "<r..."
+        n1, n2 = a[tags + 1], a[tags + 2]
         # "<c" and "<row" followed by what can end a tag name: not <col>, <cols>, <cfRule>,
         # <rowBreaks>, which every sheet with column widths or formats has
-        is_c = (after == 99) & _ENDS_NAME[a[lt + 2]]
-        is_row = (after == 114) & (a[lt + 2] == 111) & (a[lt + 3] == 119) & _ENDS_NAME[a[lt + 4]]
-        cell_tags = int(is_c.sum()) + (piece.count(b":c") if colon else 0)
-        row_tags = int(is_row.sum()) + (piece.count(b":row") if colon else 0)
-        row_refs = piece.count(b'row r="')
+        c_at = tags[(n1 == 99) & _ENDS_NAME[n2]]
+        row_at = tags[(n1 == 114) & (n2 == 111)]
+        row_at = row_at[(a[row_at + 3] == 119) & _ENDS_NAME[a[row_at + 4]]]
+        # '<c r="' and '<row r="': where the references start
+        std_at = c_at[_follows(a, c_at + 2, b' r="')] + 6
+        row_std = row_at[_follows(a, row_at + 4, b' r="')] + 8
+        cell_tags, row_tags = len(c_at), len(row_at)
+        row_refs = len(row_std)
+        if b":" in piece:
+            # Generous tag counts: ":c" and ":row" count anything prefixed (x:c, but also
+            # x:cfRule, or text). A prefixed row's reference counts as one (':row r="').
+            colon = np.flatnonzero(a[:size] == 58)
+            cell_tags += int(np.count_nonzero(a[colon + 1] == 99))
+            prefixed_row = colon[_follows(a, colon + 1, b"row")]
+            row_tags += len(prefixed_row)
+            prefixed_std = prefixed_row[_follows(a, prefixed_row + 4, b' r="')] + 8
+            row_refs += len(prefixed_std)
+            row_std = np.concatenate([row_std, prefixed_std])
         self.cell_tags += cell_tags
         self.row_tags += row_tags
         self.row_refs += row_refs
-        std_at = lt[is_c & (a[lt + 2] == 32) & (a[lt + 3] == 114) & (a[lt + 4] == 61)
-                    & (a[lt + 5] == 34)] + 6  # '<c r="': where the reference starts
         std = len(std_at)
         if cell_tags == std and row_tags == row_refs:  # all <c r="A1" / <row r="1": fast
             refs = _std_refs(a, std_at)
-            if refs is not None:
+            # the cells' rows, and the rows' numbers (they place the cells without one, later)
+            starts = None if refs is None else np.concatenate([refs[1], row_std])
+            max_row = None if starts is None else _max_number(a, starts)
+            if refs is not None and max_row is not None:
                 self._count_refs(std)
-                max_col, max_row = refs
-                if row_refs:  # a row's number places the cells without one, later
-                    max_row = max([max_row, *map(int, set(_STD_ROW.findall(piece)))])
+                max_col = refs[0]
                 if std or row_refs:
                     self.max_col = max(self.max_col, max_col)
                     self.max_row = max(self.max_row, max_row)

@@ -9,7 +9,6 @@ import datetime as dt
 import functools
 import hashlib
 import io
-import itertools
 import logging
 import re
 import zipfile
@@ -241,6 +240,21 @@ def _name_markers(name_keys: frozenset[str]) -> frozenset[str]:
     return frozenset(common | sources)
 
 
+@functools.lru_cache(maxsize=8)
+def _marker_pattern(markers: frozenset[str]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(m) for m in sorted(markers)) + "]")
+
+
+def _has_marker(row: list[object], markers: frozenset[str]) -> bool:
+    """Whether a text cell of `row` has one of the `markers` characters: one search over the
+    row's text joined (a set test per cell costs several times more)."""
+    try:
+        text = "\x00".join(row)  # type: ignore[arg-type]
+    except TypeError:  # numbers or dates among the cells
+        text = "\x00".join([v for v in row if v.__class__ is str])
+    return _marker_pattern(markers).search(text) is not None
+
+
 def locate_table(
     rows: list[list[object]], merged: Iterable = (), lookup: dict[str, str] | None = None
 ) -> _Table | None:
@@ -261,10 +275,7 @@ def locate_table(
     markers = _name_markers(name_keys)
     # A character every name header has (称): a row without it in any cell, under a row
     # without it, cannot give a name column, so its cells' keys are never computed.
-    marked = [
-        not markers or any(v.__class__ is str and not markers.isdisjoint(v) for v in row)
-        for row in filled[:scan]
-    ]
+    marked = [_has_marker(row, markers) for row in filled[:scan]] if markers else [True] * scan
     keys: dict[int, list[str]] = {}
 
     def keys_of(r: int) -> list[str]:
@@ -310,6 +321,12 @@ class UnitResolver:
                 self._contained.append((key, u.name))
         # Longest first: "崇阳县工业园区" before "工业园".
         self._contained.sort(key=lambda kv: -len(kv[0]))
+        # The same search through the text's substrings (a county has thousands of names and
+        # aliases; a file name has tens of characters): alias -> its first place in the order.
+        self._order: dict[str, int] = {}
+        for i, (alias, _) in enumerate(self._contained):
+            self._order.setdefault(alias, i)
+        self._lengths = sorted({len(a) for a in self._order}, reverse=True)
 
     def resolve(self, text: object) -> str | None:
         key = header_key(_cell_text(text))
@@ -317,9 +334,19 @@ class UnitResolver:
             return None
         if key in self._exact:
             return self._exact[key]
-        for alias, name in self._contained:
-            if alias in key:
-                return name
+        # The first alias of self._contained that `key` contains: of the longest that it
+        # contains, the one placed first.
+        order = self._order
+        for n in self._lengths:
+            if n > len(key):
+                continue
+            found = [
+                order[sub]
+                for sub in {key[i : i + n] for i in range(len(key) - n + 1)}
+                if sub in order
+            ]
+            if found:
+                return self._contained[min(found)][1]
         return None
 
     def resolve_series(self, values: pd.Series) -> pd.Series:
@@ -338,10 +365,11 @@ class _Sheet:
     merged: list
 
 
-def _check_container(path: Path, head: bytes, config: Config) -> None:
-    """Refuse what would be dangerous or pointless to open (size, zip bombs, encryption)."""
+def _check_container(path: Path, head: bytes, config: Config, data: bytes = b"") -> None:
+    """Refuse what would be dangerous or pointless to open (size, zip bombs, encryption).
+    `data` is the file's content when it was read (not when it is too large)."""
     limits = config.limits
-    size = path.stat().st_size
+    size = len(data) if data else path.stat().st_size
     if size > limits.max_file_mb * 1024 * 1024:
         raise IngestError(
             f"文件过大（{size / 1048576:.1f} MB，上限 {limits.max_file_mb:g} MB），已拒收"
@@ -350,14 +378,17 @@ def _check_container(path: Path, head: bytes, config: Config) -> None:
         from pipeline.container import ContainerError, inspect_zip
 
         try:
-            inspect_zip(path, int(limits.max_unzipped_mb * 1024 * 1024))
+            inspect_zip(path, int(limits.max_unzipped_mb * 1024 * 1024), data or None)
         except ContainerError as exc:
             raise IngestError(str(exc)) from exc
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
             raise IngestError("文件已损坏（压缩包不完整），请重新保存后报送") from exc
     elif head.startswith(_OLE_MAGIC):
-        with path.open("rb") as fh:
-            blob = fh.read(min(size, 4 * 1024 * 1024))
+        if data:
+            blob = data[: 4 * 1024 * 1024]
+        else:
+            with path.open("rb") as fh:
+                blob = fh.read(min(size, 4 * 1024 * 1024))
         if "EncryptedPackage".encode("utf-16-le") in blob:
             raise IngestError("文件设置了打开密码，无法读取；请取消密码后重新报送")
 
@@ -380,6 +411,65 @@ def _decode_csv(data: bytes) -> str:
     return str(best)
 
 
+class _Sniffer(csv.Sniffer):
+    """csv.Sniffer whose frequency analysis looks at the candidate delimiters only.
+
+    CPython's Sniffer._guess_delimiter counts every one of the 127 ASCII characters on every
+    sample line, and only at the end keeps the characters in `delimiters`: the other counts
+    never change the outcome, and they cost ~2 ms a file (most of reading a small CSV). This
+    is the same algorithm (csv.py of Python 3.11-3.13) over the candidates alone; sniff()
+    calls it only when the quote analysis found no delimiter."""
+
+    def _guess_delimiter(self, data: str, delimiters: str | None):  # type: ignore[override]
+        if delimiters is None:  # every character is a candidate: the library's own way
+            return super()._guess_delimiter(data, delimiters)
+        lines = list(filter(None, data.split("\n")))
+        candidates = [chr(c) for c in range(127) if chr(c) in delimiters]
+        chunk = min(10, len(lines))
+        iteration = 0
+        frequency: dict[str, dict[int, int]] = {}
+        modes: dict[str, tuple[int, int]] = {}
+        delims: dict[str, tuple[int, int]] = {}
+        start, end = 0, chunk
+        while start < len(lines):
+            iteration += 1
+            for line in lines[start:end]:
+                for char in candidates:
+                    meta = frequency.setdefault(char, {})
+                    freq = line.count(char)
+                    meta[freq] = meta.get(freq, 0) + 1
+            for char, meta in frequency.items():
+                items = list(meta.items())
+                if len(items) == 1 and items[0][0] == 0:
+                    continue
+                if len(items) > 1:  # the mode, less the count of every other frequency
+                    mode = max(items, key=lambda x: x[1])
+                    items.remove(mode)
+                    modes[char] = (mode[0], mode[1] - sum(item[1] for item in items))
+                else:
+                    modes[char] = items[0]
+            total = float(min(chunk * iteration, len(lines)))
+            consistency = 1.0
+            while len(delims) == 0 and consistency >= 0.9:
+                for k, v in modes.items():
+                    if v[0] > 0 and v[1] > 0 and (v[1] / total) >= consistency:
+                        delims[k] = v
+                consistency -= 0.01
+            if len(delims) == 1:
+                delim = next(iter(delims))
+                return delim, lines[0].count(delim) == lines[0].count(f"{delim} ")
+            start = end
+            end += chunk
+        if not delims:
+            return "", 0
+        if len(delims) > 1:
+            for d in self.preferred:
+                if d in delims:
+                    return d, lines[0].count(d) == lines[0].count(f"{d} ")
+        delim = sorted((v, k) for k, v in delims.items())[-1][1]
+        return delim, lines[0].count(delim) == lines[0].count(f"{delim} ")
+
+
 def _read_csv(data: bytes) -> list[_Sheet]:
     return [_Sheet(name="Sheet1", hidden=False, rows=csv_rows(data), merged=[])]
 
@@ -393,7 +483,7 @@ def csv_rows(data: bytes) -> list[list[object]]:
     # field; from a sample without such a field the sniffer guesses doublequote=False (or ' as
     # the quote, from '4212... IDs), and a later row then splits in the wrong places.
     try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
+        delimiter = _Sniffer().sniff(sample, delimiters=",\t;").delimiter
     except csv.Error:
         delimiter = ","
     try:
@@ -404,10 +494,10 @@ def csv_rows(data: bytes) -> list[list[object]]:
     return rows
 
 
-def _read_workbook(path: Path) -> list[_Sheet]:
+def _read_workbook(data: bytes) -> list[_Sheet]:
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-    with path.open("rb") as fh:
+    with io.BytesIO(data) as fh:
         try:
             wb = CalamineWorkbook.from_filelike(fh)
         except Exception as exc:  # calamine raises several unrelated types
@@ -459,11 +549,11 @@ def read_sheets(path: Path, config: Config) -> tuple[list[_Sheet], str, int]:
         with path.open("rb") as fh:
             head = fh.read(8)
     digest = hashlib.sha256(data).hexdigest() if data else ""
-    _check_container(path, head, config)
+    _check_container(path, head, config, data)
     if not data:
         raise IngestError("文件为空（0 字节）")
     if head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
-        sheets = _read_workbook(path)
+        sheets = _read_workbook(data)
     elif path.suffix.lower() == ".csv":
         sheets = _read_csv(data)
     else:
@@ -516,7 +606,32 @@ def _is_blank(value: object) -> bool:
     return not _cell_text(value)
 
 
-_blank = np.frompyfunc(_is_blank, 1, 1)
+# Cell types calamine gives whose _cell_text is never empty (a number, a date, a boolean).
+_NEVER_BLANK = frozenset({float, int, bool, dt.datetime, dt.date, dt.time, dt.timedelta})
+
+
+def _blank_column(column: np.ndarray) -> tuple[np.ndarray, bool]:
+    """`_is_blank` of every cell of an object column, and whether every cell is text.
+
+    Most columns hold only text (every CSV column; "" where empty): str.isspace mapped over
+    them runs in C, where a Python call per cell costs three times as much. ("" is not
+    isspace, and `not v.strip()` is `v == "" or v.isspace()`.)"""
+    values = column.tolist()
+    try:
+        space = np.fromiter(map(str.isspace, values), dtype=bool, count=len(values))
+    except TypeError:  # a number, a date or None among them
+        blank = np.fromiter(
+            (
+                not v.strip()
+                if v.__class__ is str
+                else v.__class__ not in _NEVER_BLANK and _is_blank(v)
+                for v in values
+            ),
+            dtype=bool,
+            count=len(values),
+        )
+        return blank, False
+    return space | (column == ""), True
 
 
 def _grid(rows: list[list[object]], cols: list[int]) -> np.ndarray:
@@ -538,8 +653,44 @@ def _grid(rows: list[list[object]], cols: list[int]) -> np.ndarray:
     return grid[:, cols]
 
 
-def _sheet_records(sheet: _Sheet, table: _Table) -> tuple[dict[str, list[object]], list[int], int]:
-    """Columns of the records under the header, their Excel rows, and the last header row.
+# A column of a block: the values (None where empty), or, when every cell is text, the cells
+# joined by _SEP ("" where empty). Worker processes send blocks back pickled: one string per
+# column pickles and unpickles several times faster than a str object per cell, and the
+# reading process splits it in C.
+Column = list[object] | str
+_SEP = "\x1f"  # ASCII unit separator; a column whose cells contain it is sent as a list
+
+
+def _pack(values: np.ndarray, text: bool) -> Column:
+    """`values` (an object array, "" where empty) as a Column."""
+    if text:
+        joined = _SEP.join(values.tolist())
+        if joined.count(_SEP) == len(values) - 1:
+            return joined
+    values = values.copy()
+    values[values == ""] = None
+    return values.tolist()
+
+
+def _object_array(values: list[object]) -> np.ndarray:
+    """A 1-D object array of `values`, cells as calamine or csv give them (scalars)."""
+    return np.array(values, dtype=object).reshape(len(values))
+
+
+def _unpack(column: Column) -> np.ndarray:
+    """A Column's values as an object array, None where empty."""
+    if column.__class__ is not str:
+        return _object_array(column)
+    values = _object_array(column.split(_SEP))
+    values[values == ""] = None
+    return values
+
+
+def _sheet_records(
+    sheet: _Sheet, table: _Table, pack: bool = True
+) -> tuple[dict[str, Column | np.ndarray], np.ndarray, int]:
+    """Columns of the records under the header (Columns to send to another process, else
+    object arrays with None where empty), their Excel rows, and the last header row.
 
     A row is a record when a mapped cell is filled, it is not a note line, and it has more
     than the enterprise identity a template pre-fills (PREFILLED). Whole-sheet array work: a
@@ -551,7 +702,12 @@ def _sheet_records(sheet: _Sheet, table: _Table) -> tuple[dict[str, list[object]
     names = [table.mapping[c] for c in cols]
     body = sheet.rows[start:]
     cells = _grid(body, cols)
-    filled = ~_blank(cells).astype(bool)
+    filled = np.empty(cells.shape, dtype=bool)
+    text = []
+    for j in range(len(cols)):
+        blank, all_text = _blank_column(cells[:, j])
+        np.logical_not(blank, out=filled[:, j])
+        text.append(all_text)
     n_filled = filled.sum(axis=1)
     own = [j for j, name in enumerate(names) if name not in PREFILLED]
     # a pre-filled template line nobody filled in has nothing outside PREFILLED
@@ -563,16 +719,29 @@ def _sheet_records(sheet: _Sheet, table: _Table) -> tuple[dict[str, list[object]
             keep[i] = False
     rows = np.flatnonzero(keep)
     picked = cells[rows]
-    data: dict[str, list[object]] = {}
+    data: dict[str, Column | np.ndarray] = {}
     for j, name in enumerate(names):
-        column = picked[:, j]
-        column[column == ""] = None
-        data[name] = column.tolist()
-    excel_rows = (rows + start + 1).tolist()
-    return data, excel_rows, table.header_row + 1
+        if pack:
+            data[name] = _pack(picked[:, j], text[j])
+        else:
+            column = picked[:, j]  # a copy (rows were picked by index)
+            column[column == ""] = None
+            data[name] = column
+    return data, rows + (start + 1), table.header_row + 1
 
 
-Block = dict[str, list[object]]  # one sheet's records: column name -> values
+@dataclass
+class Block:
+    """One sheet's records, as compact as they pickle (worker processes send them back)."""
+
+    file: str
+    sheet: str
+    rows: np.ndarray  # Excel rows (int64)
+    columns: dict[str, Column]  # field -> values
+    units: list[str | None] | str | None  # each row's unit, or one for every row
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 def _records_frame(blocks: Sequence[Block]) -> pd.DataFrame:
@@ -583,15 +752,41 @@ def _records_frame(blocks: Sequence[Block]) -> pd.DataFrame:
         return pd.DataFrame(
             {"_file": [], "_sheet": [], "_row": pd.Series([], dtype="int64"), "_unit": []}
         ).astype({"_file": object, "_sheet": object, "_unit": object})
-    names = list(dict.fromkeys(name for block in blocks for name in block))
-    data: dict[str, list[object]] = {name: [] for name in names}
-    for block in blocks:
-        n = len(block["_row"])
-        for name in names:
-            values = block.get(name)
-            data[name].extend(values if values is not None else itertools.repeat(None, n))
-    rows = np.asarray(data.pop("_row"), dtype=np.int64)
-    frame = pd.DataFrame(data, dtype=object)
+    # Order of first appearance, each block's columns being _file, _sheet, _row, its fields,
+    # _unit (as the frame has always been laid out).
+    names = list(
+        dict.fromkeys(
+            name
+            for block in blocks
+            for name in ("_file", "_sheet", "_row", *block.columns, "_unit")
+        )
+    )
+    lengths = [len(b) for b in blocks]
+    ends = np.cumsum(lengths).tolist()
+    spans = list(zip([0, *ends[:-1]], ends, strict=True))
+    data: dict[str, np.ndarray] = {}
+    for name in names:
+        if name == "_row":
+            continue
+        # slices of one array per column (None where a sheet lacks the column)
+        out = np.full(ends[-1], None, dtype=object)
+        for block, (s, e) in zip(blocks, spans, strict=True):
+            if name == "_file":
+                out[s:e] = block.file
+            elif name == "_sheet":
+                out[s:e] = block.sheet
+            elif name == "_unit":
+                if block.units.__class__ is list:
+                    out[s:e] = _object_array(block.units)
+                else:
+                    out[s:e] = block.units
+            elif name in block.columns:
+                out[s:e] = _unpack(block.columns[name])
+        data[name] = out
+    rows = np.concatenate([b.rows for b in blocks]).astype(np.int64)
+    frame = pd.DataFrame(
+        {name: data[name] for name in names if name != "_row"}, dtype=object, copy=False
+    )
     frame.insert(names.index("_row"), "_row", rows)
     return frame
 
@@ -648,13 +843,14 @@ def read_file(
         for col, header in table.unknown.items():
             unknown.append({"_file": rel, "_sheet": sheet.name, "col": col, "header": header})
         sr.rows_read = len(excel_rows)
-        if not excel_rows:
+        if not len(excel_rows):
             continue
         sheet_unit = file_unit or resolver.resolve(title_unit) if title_unit else file_unit
+        units: list[str | None] | str | None = sheet_unit
         if "unit" in data:  # a 单位 column: each row's own unit, the sheet's where it is empty
             resolved: dict[str, str | None] = {}
-            units: list[str | None] = []
-            for value in data["unit"]:
+            units = []
+            for value in _unpack(data["unit"]).tolist():
                 text = _cell_text(value)
                 if not text:
                     units.append(sheet_unit)
@@ -662,20 +858,13 @@ def read_file(
                 if text not in resolved:
                     resolved[text] = resolver.resolve(text)
                 units.append(resolved[text])
-        else:
-            units = [sheet_unit] * len(excel_rows)
-        frames.append(
-            {
-                "_file": [rel] * len(excel_rows),
-                "_sheet": [sheet.name] * len(excel_rows),
-                "_row": excel_rows,
-                **data,
-                "_unit": units,
-            }
-        )
+        frames.append(Block(rel, sheet.name, excel_rows, data, units))
         report.rows_read += len(excel_rows)
         if report.unit is None:
-            report.unit = next((u for u in units if u is not None), None)
+            if units.__class__ is list:
+                report.unit = next((u for u in units if u is not None), None)
+            else:
+                report.unit = units
     if report.unit is None:
         report.unit = file_unit
     return report, frames, columns, unknown
@@ -830,7 +1019,7 @@ def read_quarter(
     resolver = UnitResolver(config.units)
     paths = list(files) if files is not None else submission_files(folder)
     reports: list[FileReport] = []
-    frames: list[dict[str, list[object]]] = []
+    frames: list[Block] = []
     columns: list[dict] = []
     unknown: list[dict] = []
     box: dict[str, pd.DataFrame] = {}
@@ -883,14 +1072,24 @@ def read_base_list(path: Path, config: Config) -> pd.DataFrame:
         table = locate_table(sheet.rows, sheet.merged, _BASE_LOOKUP)
         if table is None or "category" not in table.mapping.values():
             continue
-        data, excel_rows, _ = _sheet_records(sheet, table)
+        data, excel_rows, _ = _sheet_records(sheet, table, pack=False)
         raw = pd.DataFrame(data, dtype=object)
         base = pd.DataFrame(index=range(len(raw)))
         for name in BASE_FIELDS:
             col = raw[name] if name in raw else pd.Series([None] * len(raw), dtype=object)
             base[name] = clean_code(col) if name == "credit_code" else clean_text(col)
-        base["category"] = base["category"].map(  # _key: a few distinct words, many rows
-            lambda v: _CATEGORY_WORDS.get(_key(v), v) if isinstance(v, str) else v
+        # a few distinct words over many rows: mapped once each (every value is text or NaN)
+        words = {
+            v: _CATEGORY_WORDS.get(_key(v), v)
+            for v in base["category"].dropna().unique()
+            if isinstance(v, str)
+        }
+        base["category"] = (
+            base["category"].map(words)
+            if words
+            else base["category"].map(
+                lambda v: _CATEGORY_WORDS.get(_key(v), v) if isinstance(v, str) else v
+            )
         )
         resolved = resolver.resolve_series(base["township"])
         base["township"] = resolved.where(resolved.notna(), base["township"]).astype("str")

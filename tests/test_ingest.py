@@ -333,3 +333,68 @@ def test_ods_with_title_row(tmp_path, config):
     rec = result.records.iloc[0]
     assert (rec["enterprise_name"], rec["_row"], rec["_unit"]) == ("庚公司", 3, "港口乡")
     assert result.files[0].status == "ok"
+
+
+# -- hand-written fast paths give what the library / the plain loop gives ----------------------
+
+
+def test_delimiter_sniffer_agrees_with_the_library():
+    import random
+
+    from pipeline.ingest import _Sniffer
+
+    rng = random.Random(7)
+
+    def sniff(cls, sample):
+        try:
+            d = cls().sniff(sample, delimiters=",\t;")
+        except csv.Error as exc:
+            return str(exc)
+        return d.delimiter, d.skipinitialspace, d.quotechar, d.doublequote
+
+    for _ in range(3000):
+        lines = []
+        for _ in range(rng.randint(0, 30)):
+            fields = ["".join(rng.choice('ab 名1;,"\t') for _ in range(rng.randint(0, 5)))
+                      for _ in range(rng.randint(1, 8))]
+            lines.append(rng.choice([",", ";", "\t", ", "]).join(fields))
+        sample = "\n".join(lines)
+        assert sniff(_Sniffer, sample) == sniff(csv.Sniffer, sample), sample
+
+
+def test_unit_resolver_picks_the_longest_alias_first_placed(config):
+    from pipeline.config import Unit
+    from pipeline.ingest import UnitResolver
+
+    resolver = UnitResolver(
+        [Unit(name="崇阳县工业园区", kind="园区", aliases=["工业园"]),
+         Unit(name="天城镇", kind="乡镇", aliases=["天城"]),
+         Unit(name="城关镇", kind="乡镇", aliases=["天城镇工业"])]
+    )
+    assert resolver.resolve("崇阳县工业园区2026Q3") == "崇阳县工业园区"
+    assert resolver.resolve("天城镇工业园报送表") == "城关镇"  # 天城镇工业: 5 characters
+    assert resolver.resolve("天城2026") == "天城镇"
+    assert resolver.resolve("工业园") == "崇阳县工业园区"
+    assert resolver.resolve("无关单位") is None
+
+
+def test_blank_cells_and_packed_columns_round_trip():
+    import numpy as np
+
+    from pipeline.ingest import _SEP, _blank_column, _is_blank, _pack, _unpack
+
+    cases = [
+        ["a", "", " ", "\u3000", "b c", "\t\n"],
+        ["x", 1.0, "", None, dt.date(2026, 1, 2), " ", float("nan"), 0, False],
+        ["a" + _SEP + "b", "", "c"],  # the separator itself: sent as a list
+        [],
+    ]
+    for values in cases:
+        column = np.array(values, dtype=object).reshape(len(values))
+        blank, text = _blank_column(column)
+        assert blank.tolist() == [_is_blank(v) for v in values]
+        assert text == all(isinstance(v, str) for v in values)
+        back = _unpack(_pack(column, text)).tolist()
+        expected = [None if v == "" else v for v in values]
+        assert [type(v) for v in back] == [type(v) for v in expected]
+        assert [str(v) for v in back] == [str(v) for v in expected]
