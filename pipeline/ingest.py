@@ -1002,6 +1002,11 @@ def _read_files(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+# Rows per call of read_quarter's `transform`: large enough that a column's distinct values
+# are still few per call, small enough that the raw cells of one call are a few tens of MB.
+TRANSFORM_ROWS = 50_000
+
+
 def read_quarter(
     folder: Path,
     config: Config,
@@ -1009,13 +1014,16 @@ def read_quarter(
     progress: Callable[[str], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
     base_list: Path | None = None,
+    transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> IngestResult:
     """Read every submission of a quarter folder (or the given files) into one records frame.
 
     `meanwhile` runs in this process while worker processes read the files; its exceptions
     propagate. `base_list`, when given, is read too (by a worker when there are workers: it
     is the largest file of a large run) into `IngestResult.base`; its IngestError
-    propagates."""
+    propagates. `transform` (a row-wise step such as normalizing) is applied to the records
+    as they arrive, some TRANSFORM_ROWS at a time, and `records` holds its output: the raw
+    cells of a large quarter (a Python object each) then never exist all at once."""
     resolver = UnitResolver(config.units)
     paths = list(files) if files is not None else submission_files(folder)
     reports: list[FileReport] = []
@@ -1023,16 +1031,28 @@ def read_quarter(
     columns: list[dict] = []
     unknown: list[dict] = []
     box: dict[str, pd.DataFrame] = {}
+    done: list[pd.DataFrame] = []  # transformed chunks
+    pending = 0  # rows in `frames`
     reading = _read_files(paths, config, resolver, meanwhile, base_list, box)
     for path, (report, f, c, u) in reading:
         rel = path.name
         reports.append(report)
         frames.extend(f)
+        pending += sum(len(b) for b in f)
         columns.extend(c)
         unknown.extend(u)
         if progress:
             progress(rel)
-    records = _records_frame(frames)
+        if transform is not None and pending >= TRANSFORM_ROWS:
+            done.append(transform(_records_frame(frames)))
+            frames, pending = [], 0
+    if transform is None:
+        records = _records_frame(frames)
+    else:
+        if frames or not done:
+            done.append(transform(_records_frame(frames)))
+        records = done[0] if len(done) == 1 else pd.concat(done, ignore_index=True)
+        del done
     return IngestResult(
         base=box.get("base"),
         records=records,

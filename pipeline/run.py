@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import hashlib
 import json
@@ -184,20 +185,25 @@ def run_quarter(
     files = ingest.submission_files(folder)
     progress.start_files(quarter, len(files))
     try:
+        # Normalized as the files arrive: the senders' raw cells (one Python object each, a
+        # gigabyte at national scale) are let go chunk by chunk instead of all being held
+        # until the last file is read; the feedback workbooks reread the files.
         raw = ingest.read_quarter(
-            folder, config, progress=progress.file_done, base_list=base_list_path(config, quarter)
+            folder,
+            config,
+            progress=progress.file_done,
+            base_list=base_list_path(config, quarter),
+            transform=functools.partial(normalize.normalize_records, quarter_end=q_end),
         )
     except ingest.IngestError as exc:  # only the base list's: a submission never raises
         raise RunError(f"企业名录无法读取：{exc}") from exc
     base = raw.base
     assert base is not None
+    records = raw.records
+    raw = dataclasses.replace(raw, records=records.iloc[:0])
     lap("ingest")
 
     progress.stage("校验")
-    records = normalize.normalize_records(raw.records, q_end)
-    # The sender's raw cells are no longer needed (the feedback workbooks reread the files):
-    # letting them go frees one Python object per cell read, a gigabyte at national scale.
-    raw = dataclasses.replace(raw, records=raw.records.iloc[:0])
     match = match_base_list(records, base)
     records = records.join(match)
     records["_base_scale"] = base["scale"].reindex(records["base_id"].astype("float")).values
