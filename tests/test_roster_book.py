@@ -371,3 +371,29 @@ def test_roster_beyond_excel_rows_continues_on_next_sheet(tmp_path: Path, monkey
     assert [c.value for c in wb["花名册"]["A"]] == ["企业名称", "甲", "乙"]
     assert [c.value for c in wb["花名册(2)"]["A"]] == ["企业名称", "丙"]
     assert wb["花名册(2)"].auto_filter.ref == "A1:B2"
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_reconciliation_counts_the_rows_as_written_without_loading_the_sheet(
+    tmp_path, monkeypatch, chunk
+):
+    """run._data_rows streams the sheet XML (a national roster book is 26 M cells): it agrees
+    with a reader on the rows of a sheet, whatever the read chunk cuts."""
+    from python_calamine import CalamineWorkbook
+
+    from pipeline import run
+    from pipeline.reports import sheetxml
+
+    book = sheetxml.Book("t")
+    names = [f"企业{i}" if i % 3 else None for i in range(1234)]
+    book.add_table("花名册", [sheetxml.Column("企业名称", names),
+                             sheetxml.Column("序号", [float(i) for i in range(1234)], True)])
+    book.add_table("本季度变动", [sheetxml.Column("企业名称", ["甲", "乙"])])
+    path = tmp_path / "b.xlsx"
+    book.save(path)
+    monkeypatch.setattr(run, "_READ_CHUNK", chunk)
+    assert run._data_rows(path, "花名册") == 1234
+    assert run._data_rows(path, "本季度变动") == 2
+    assert run._data_rows(path, "未聘任企业") == 0
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("花名册")
+    assert sheet.height - 1 == 1234
