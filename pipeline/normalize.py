@@ -10,6 +10,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
+from numpy.typing import DTypeLike
 from pandas.api.extensions import ExtensionArray
 
 from pipeline.fields import FIELDS
@@ -48,25 +49,55 @@ _YEAR_MIN, _YEAR_MAX = 1900, 2099  # the only plausible years here; keeps dateti
 # values of a column and spreads the result back to the rows with the factorize codes.
 # Text steps then run as numpy operations over the code points of all distinct strings at
 # once: pandas' .str methods (no pyarrow here) loop in Python per value and cost 4-5x more
-# on 500k names. Vocabulary parsers (education, titles, Chinese numerals) are cached Python
-# functions called once per distinct value.
+# on 500k names. Most values need no change at all (an ID number, a mobile number, a name
+# without spaces or brackets): a step first finds the strings holding a code point it could
+# change (one table lookup per code point) and transforms and decodes those only; the others
+# are their own result. Vocabulary parsers (education, titles, Chinese numerals) are cached
+# Python functions called once per distinct value.
 
 
 class _Factorized:
-    """Distinct raw values of a column and, per row, the position of its value (-1 = empty)."""
+    """Distinct raw values of a column and, per row, the position of its value (-1 = empty).
 
-    def __init__(self, s: pd.Series) -> None:
+    `is_str` marks the distinct values that are str. With `text_only` (the column is only
+    cleaned as text, not parsed), a column whose values are mostly distinct is not
+    factorized: each non-empty cell is taken as its own "distinct" value."""
+
+    def __init__(self, s: pd.Series, text_only: bool = False) -> None:
         values = s.to_numpy(dtype=object)
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
         self.index = s.index
-        self.codes, self.uniques = _split_bools(values, codes, np.asarray(uniques, dtype=object))
         self._text: np.ndarray | None = None
+        if text_only and _mostly_distinct(values):
+            # Names, ID and mobile numbers: hashing 500k values costs ~0.1 s a column, more
+            # than cleaning the few repeated ones again (~0.1 µs each). Parsed columns
+            # (dates, vocabularies) always factorize: their per-value work is dearer.
+            missing = pd.isna(values)  # the values factorize would code -1
+            self.codes = np.cumsum(~missing, dtype=np.intp) - 1
+            self.codes[missing] = -1
+            self.uniques = values[~missing]
+            self.is_str = _is_str_mask(self.uniques)
+            return
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        uniques = np.asarray(uniques, dtype=object)
+        is_str = _is_str_mask(uniques)
+        self.codes, self.uniques, self.is_str = _split_bools(values, codes, uniques, is_str)
+
+    @classmethod
+    def empty(cls, index: pd.Index) -> _Factorized:
+        """A column that is not there: every row empty (no need to factorize 500k Nones)."""
+        fac = cls.__new__(cls)
+        fac.index = index
+        fac.codes = np.full(len(index), -1, dtype=np.intp)
+        fac.uniques = np.empty(0, dtype=object)
+        fac.is_str = np.zeros(0, dtype=bool)
+        fac._text = None
+        return fac
 
     @property
     def text(self) -> np.ndarray:
         """clean_text of each distinct value (object array of str or NaN)."""
         if self._text is None:
-            self._text = _render(self.uniques)
+            self._text = _render(self.uniques, self.is_str)
         return self._text
 
     def spread(self, per_unique: np.ndarray, na: object) -> np.ndarray:
@@ -78,14 +109,32 @@ class _Factorized:
 
     def series(self, per_unique: ExtensionArray) -> pd.Series:
         """Per-row Series from a per-unique pandas array (str, Int8, boolean): NA when empty."""
-        return pd.Series(per_unique.take(self.codes, allow_fill=True), index=self.index)
+        # copy=False: take() made a new array (by default pandas 3 would copy it again)
+        return pd.Series(per_unique.take(self.codes, allow_fill=True), index=self.index, copy=False)
+
+
+_SAMPLE = 4096
+
+
+def _mostly_distinct(values: np.ndarray) -> bool:
+    """Are nine in ten of a sample of the non-empty values distinct? (Speed only: the results
+    are the same either way.)"""
+    if len(values) < 8 * _SAMPLE:
+        return False
+    sample = values[:: len(values) // _SAMPLE][:_SAMPLE]
+    sample = sample[~pd.isna(sample)]
+    return len(sample) >= _SAMPLE // 8 and len(pd.unique(sample)) > 0.9 * len(sample)
 
 
 def _split_bools(
-    values: np.ndarray, codes: np.ndarray, uniques: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    values: np.ndarray, codes: np.ndarray, uniques: np.ndarray, is_str: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """pandas hashes True with 1 and False with 0: give booleans codes of their own."""
-    suspects = np.flatnonzero((uniques == 0) | (uniques == 1))
+    other = np.flatnonzero(~is_str)  # a str never equals 0 or 1: compare the rest only
+    if not len(other):
+        return codes, uniques, is_str
+    rest = uniques[other]
+    suspects = other[(rest == 0) | (rest == 1)]
     extra: list[object] = []
     for k in suspects:
         if not _is_number(uniques[k]) and not isinstance(uniques[k], (bool, np.bool_)):
@@ -103,7 +152,8 @@ def _split_bools(
         codes[rows[is_bool]] = len(uniques) + len(extra) - 1
     if extra:
         uniques = np.concatenate([uniques, np.array(extra, dtype=object)])
-    return codes, uniques
+        is_str = np.concatenate([is_str, np.zeros(len(extra), dtype=bool)])
+    return codes, uniques, is_str
 
 
 def _text_series(fac: _Factorized, per_unique: np.ndarray) -> pd.Series:
@@ -111,39 +161,75 @@ def _text_series(fac: _Factorized, per_unique: np.ndarray) -> pd.Series:
 
 
 def _float_series(fac: _Factorized, per_unique: np.ndarray) -> pd.Series:
-    return pd.Series(fac.spread(per_unique, np.nan), index=fac.index, dtype="float64")
+    values = fac.spread(per_unique.astype("float64"), np.nan)
+    return pd.Series(values, index=fac.index, dtype="float64", copy=False)
 
 
 def _bool_series(fac: _Factorized, per_unique: np.ndarray) -> pd.Series:
-    return pd.Series(fac.spread(per_unique.astype(bool), False), index=fac.index, dtype=bool)
+    values = fac.spread(per_unique.astype(bool), False)
+    return pd.Series(values, index=fac.index, dtype=bool, copy=False)
+
+
+_NUMBER_TYPES = (int, float, np.integer, np.floating)
+_BOOL_TYPES = (bool, np.bool_)
 
 
 def _is_number(v: object) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
-        v, (bool, np.bool_)
-    )
+    return isinstance(v, _NUMBER_TYPES) and not isinstance(v, _BOOL_TYPES)
+
+
+def _is_number_type(t: type) -> bool:
+    return issubclass(t, _NUMBER_TYPES) and not issubclass(t, _BOOL_TYPES)
+
+
+def _type_mask(values: np.ndarray, test: Callable[[type], bool]) -> np.ndarray:
+    """`test(type(v))` for each value, evaluated once per distinct type: an isinstance test
+    depends on the type alone, and a Python loop over 500k values costs ~0.2 s."""
+    return _per_type(values, test, bool)
+
+
+def _per_type(values: np.ndarray, fn: Callable[[type], object], dtype: DTypeLike) -> np.ndarray:
+    """`fn(type(v))` for each value (an array of `dtype`), evaluated once per distinct type."""
+    if not len(values):
+        return np.zeros(0, dtype=dtype)
+    types = np.fromiter(map(type, values), dtype=object, count=len(values))
+    codes, distinct = pd.factorize(types)
+    return np.array([fn(t) for t in distinct], dtype=dtype)[codes]
 
 
 def _is_str_mask(values: np.ndarray) -> np.ndarray:
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         return np.ones(len(values), dtype=bool)  # the usual case, checked in C
-    return np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+    return _type_mask(values, lambda t: issubclass(t, str))
 
 
 # -- code points ------------------------------------------------------------------------------
 
 
-def _to_codepoints(values: np.ndarray) -> np.ndarray:
-    """All strings as one uint32 array, separated by 0 (NUL, which XML cells cannot hold)."""
+def _join(values: np.ndarray) -> str:
+    """All strings joined by NUL (which XML cells cannot hold; one found is made a space)."""
     joined = "\x00".join(values)
     if joined.count("\x00") != len(values) - 1:  # a NUL after all: make it a space
         joined = "\x00".join(v.replace("\x00", " ") for v in values)
-    return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+    return joined
+
+
+def _encode(joined: str) -> np.ndarray:
+    return np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _to_codepoints(values: np.ndarray) -> np.ndarray:
+    """All strings as one uint32 array, separated by 0 (see _join)."""
+    return _encode(_join(values)).copy()
+
+
+def _decode(cp: np.ndarray) -> str:
+    return cp.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def _from_codepoints(cp: np.ndarray) -> np.ndarray:
     """Back to an object array of str; empty strings become NaN."""
-    out = np.array(cp.tobytes().decode("utf-32-le", "surrogatepass").split("\x00"), dtype=object)
+    out = np.array(_decode(cp).split("\x00"), dtype=object)
     out[out == ""] = np.nan
     return out
 
@@ -154,6 +240,72 @@ def _map_strings(text: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np
     has = ~pd.isna(text)
     if has.any():
         out[has] = _from_codepoints(fn(_to_codepoints(text[has])))
+    return out
+
+
+def _rows_hit(cp: np.ndarray, hits: np.ndarray, n: int) -> np.ndarray:
+    """Per string of `cp` (n strings separated by 0): does it hold one of the positions `hits`?"""
+    rows = np.zeros(n, dtype=bool)
+    if len(hits):
+        rows[np.searchsorted(np.flatnonzero(cp == 0), hits)] = True
+    return rows
+
+
+def _recode(
+    strings: np.ndarray,
+    fn: Callable[[np.ndarray], np.ndarray],
+    touches: np.ndarray,
+    replace: tuple[str, str] | None = None,
+) -> np.ndarray:
+    """`_from_codepoints(fn(_to_codepoints(strings)))`, then `str.replace(*replace)` on each
+    result, computed for the strings that need it only.
+
+    `touches` marks every code point `fn` may change or drop; it must include every
+    whitespace character (_join turns a NUL into a space). A string without any of them is
+    its own result (only replaced, when it holds replace's old text): `fn` runs on the
+    others only. Every result is a new str object, decoded in one piece: keeping the
+    sender's objects saves ~40 ms a column here, but leaves the strings scattered among the
+    raw cells the run frees; the base-list match, roster and store then ran ~2 s slower in
+    all on the national benchmark (memory locality)."""
+    if not len(strings):
+        return np.array(strings, dtype=object)
+    cp = _encode(_join(strings))
+    out = np.array(_decode(cp).split("\x00"), dtype=object)
+    change = _rows_hit(cp, np.flatnonzero(touches[cp]), len(out))
+    if change.any():
+        text = _decode(fn(_to_codepoints(strings[change])))
+        if replace is not None:  # no NUL in either text: the same as per string
+            text = text.replace(*replace)
+        out[change] = text.split("\x00")
+    if replace is not None:
+        found = _rows_hit(cp, _find(cp, replace[0]), len(out)) & ~change
+        out[found] = [s.replace(*replace) for s in out[found]]
+    out[out == ""] = np.nan
+    return out
+
+
+def _find(cp: np.ndarray, literal: str) -> np.ndarray:
+    """Start positions of `literal` (no NUL, not empty) in the code points."""
+    pattern = _encode(literal)
+    at = np.flatnonzero(cp[: max(len(cp) - len(pattern) + 1, 0)] == pattern[0])
+    for j in range(1, len(pattern)):
+        at = at[cp[at + j] == pattern[j]]
+    return at
+
+
+def _recode_text(
+    text: np.ndarray,
+    fn: Callable[[np.ndarray], np.ndarray],
+    touches: np.ndarray,
+    replace: tuple[str, str] | None = None,
+) -> np.ndarray:
+    """_recode over the str entries of `text` (NaN stays NaN)."""
+    has = ~pd.isna(text)
+    if has.all():
+        return _recode(text, fn, touches, replace)
+    out = np.full(len(text), np.nan, dtype=object)
+    if has.any():
+        out[has] = _recode(text[has], fn, touches, replace)
     return out
 
 
@@ -188,6 +340,17 @@ def _code_codepoints(cp: np.ndarray) -> np.ndarray:
     return _upper_ascii(cp[~_CODE_DROP[cp]])
 
 
+# What each transformation may change (see _recode): a string with none of these is kept.
+_ASCII_LOWER_CP = np.zeros(0x110000, dtype=bool)
+_ASCII_LOWER_CP[ord("a") : ord("z") + 1] = True
+_CLEAN_TOUCHES = _IS_SPACE | _IS_ZERO_WIDTH
+_CLEAN_TOUCHES[0xFF01:0xFF5F] = True
+_CODE_TOUCHES = _CODE_DROP | _ASCII_LOWER_CP
+_CLEAN_CODE_TOUCHES = _CLEAN_TOUCHES | _CODE_TOUCHES
+_NOT_ASCII_DIGIT = np.ones(0x110000, dtype=bool)
+_NOT_ASCII_DIGIT[[0, *range(ord("0"), ord("9") + 1)]] = False
+
+
 @cache
 def _is_word_table() -> np.ndarray:
     """Characters a name key keeps (str.isalnum, as regex \\w without "_"); astral kept."""
@@ -199,6 +362,11 @@ def _is_word_table() -> np.ndarray:
 
 def _name_key_codepoints(cp: np.ndarray) -> np.ndarray:
     return _upper_ascii(cp[_is_word_table()[cp]])
+
+
+@cache
+def _name_key_touches() -> np.ndarray:
+    return ~_is_word_table() | _ASCII_LOWER_CP
 
 
 # -- text ---------------------------------------------------------------------------------------
@@ -238,18 +406,19 @@ def _format_scalar(v: object) -> str:
     return str(v)
 
 
-def _render(uniques: np.ndarray) -> np.ndarray:
-    """clean_text of distinct raw values (object array of str or NaN)."""
+def _render(uniques: np.ndarray, is_str: np.ndarray | None = None) -> np.ndarray:
+    """clean_text of distinct raw values (object array of str or NaN); `is_str`: which are str."""
     out = np.full(len(uniques), np.nan, dtype=object)
     if not len(uniques):
         return out
-    is_str = _is_str_mask(uniques)
+    if is_str is None:
+        is_str = _is_str_mask(uniques)
     if is_str.any():
-        out[is_str] = _from_codepoints(_clean_codepoints(_to_codepoints(uniques[is_str])))
+        out[is_str] = _recode(uniques[is_str], _clean_codepoints, _CLEAN_TOUCHES)
     other = np.flatnonzero(~is_str)
     if len(other):
         vals = uniques[other]
-        is_float = np.fromiter((isinstance(v, (float, np.floating)) for v in vals), bool, len(vals))
+        is_float = _type_mask(vals, lambda t: issubclass(t, (float, np.floating)))
         f = vals[is_float].astype(float)
         # integral floats below 1e15 are exact in int64: format them in one numpy call
         fast = np.isfinite(f) & (np.abs(f) < 1e15) & (f == np.round(f))
@@ -258,31 +427,62 @@ def _render(uniques: np.ndarray) -> np.ndarray:
         slow = np.concatenate([idx_float[~fast], other[~is_float]]).astype(np.intp)
         if len(slow):
             rendered = np.array([_format_scalar(uniques[i]) for i in slow], dtype=object)
-            out[slow] = _from_codepoints(_clean_codepoints(_to_codepoints(rendered)))
+            out[slow] = _recode(rendered, _clean_codepoints, _CLEAN_TOUCHES)
     return out
 
 
 def clean_text(s: pd.Series) -> pd.Series:
     """Raw cells to text: half-width, trimmed, whitespace runs collapsed; numbers without a
     spurious ".0" (15 significant digits, as Excel shows them), dates as YYYY-MM-DD."""
-    fac = _Factorized(s)
+    fac = _Factorized(s, text_only=True)
     return _text_series(fac, fac.text)
 
 
 def clean_code(s: pd.Series) -> pd.Series:
     """Identifier text: clean_text, then whitespace and quote marks removed, upper-cased."""
-    fac = _Factorized(s)
-    return _text_series(fac, _map_strings(fac.text, _code_codepoints))
+    fac = _Factorized(s, text_only=True)
+    return _text_series(fac, _code_of(fac))
+
+
+def _code_u(text: np.ndarray) -> np.ndarray:
+    return _recode_text(text, _code_codepoints, _CODE_TOUCHES)
+
+
+def _clean_code_codepoints(cp: np.ndarray) -> np.ndarray:
+    return _code_codepoints(_clean_codepoints(cp))
+
+
+def _code_of(fac: _Factorized) -> np.ndarray:
+    """_code_u(fac.text), with clean and code in one pass over the strings' code points."""
+    out = np.full(len(fac.uniques), np.nan, dtype=object)
+    if fac.is_str.any():
+        out[fac.is_str] = _recode(
+            fac.uniques[fac.is_str], _clean_code_codepoints, _CLEAN_CODE_TOUCHES
+        )
+    other = ~fac.is_str
+    if other.any():
+        out[other] = _code_u(_render(fac.uniques[other], fac.is_str[other]))
+    return out
 
 
 _MOBILE_RE = re.compile(r"(?:\+86|0086|86)?(1\d{10})|(\d+)")
 _NUMBER_TEXT_RE = re.compile(r"(\d+)\.0+")  # 13812345678.0 kept as text by a CSV round trip
 
 
-def _mobile_u(text: np.ndarray) -> np.ndarray:
-    code = _map_strings(text, _code_codepoints)
-    stripped = _map_strings(code, lambda cp: cp[~_MOBILE_DROP[cp]])
-    for i, t in enumerate(stripped):  # one regex per distinct number
+def _mobile_u(code: np.ndarray) -> np.ndarray:
+    """Mobile numbers from their clean_code text (see clean_mobile)."""
+    # Digits only (the usual 13812345678) are their own result, unless 13 or 15 long, where a
+    # 86 / 0086 prefix may go: found with numpy, the regex runs on the other values only.
+    has = np.flatnonzero(~pd.isna(code))
+    if not len(has):
+        return code
+    cp = _encode(_join(code[has]))
+    ends = np.flatnonzero(cp == 0)
+    lengths = np.diff(np.concatenate(([-1], ends, [len(cp)]))) - 1
+    other = _rows_hit(cp, np.flatnonzero(_NOT_ASCII_DIGIT[cp]), len(has))
+    todo = has[other | (lengths == 13) | (lengths == 15)]
+    stripped = _map_strings(code[todo], lambda cp: cp[~_MOBILE_DROP[cp]])
+    for i, t in zip(todo, stripped, strict=True):  # one regex per remaining distinct number
         if not isinstance(t, str):
             continue
         number = _NUMBER_TEXT_RE.fullmatch(code[i])
@@ -295,25 +495,20 @@ def _mobile_u(text: np.ndarray) -> np.ndarray:
 def clean_mobile(s: pd.Series) -> pd.Series:
     """Mobile numbers: spaces, dashes, brackets, dots and a +86/0086/86 prefix removed; the
     digits, or clean_code text when something else remains."""
-    fac = _Factorized(s)
-    return _text_series(fac, _mobile_u(fac.text))
+    fac = _Factorized(s, text_only=True)
+    return _text_series(fac, _mobile_u(_code_of(fac)))
 
 
 def _name_key_u(text: np.ndarray) -> np.ndarray:
-    keys = _map_strings(text, _name_key_codepoints)
-    has = ~pd.isna(keys)
-    keys[has] = (
-        pd.Series(keys[has], dtype=object)
-        .str.replace("有限责任公司", "有限公司", regex=False)
-        .to_numpy(dtype=object)
+    return _recode_text(
+        text, _name_key_codepoints, _name_key_touches(), replace=("有限责任公司", "有限公司")
     )
-    return keys
 
 
 def name_key(s: pd.Series) -> pd.Series:
     """Enterprise name in matching form: no whitespace or punctuation (bracketed text kept),
     ASCII upper-cased, 有限责任公司 → 有限公司."""
-    fac = _Factorized(s)
+    fac = _Factorized(s, text_only=True)
     return _text_series(fac, _name_key_u(fac.text))
 
 
@@ -345,13 +540,13 @@ _DATE_RE = (
 )
 
 
-def _kind(v: object) -> str:
-    """d date, n number, s text, - other."""
-    if isinstance(v, (dt.date, np.datetime64)):
+def _kind(t: type) -> str:
+    """Of a value's type: d date, n number, s text, - other."""
+    if issubclass(t, (dt.date, np.datetime64)):
         return "d"
-    if _is_number(v):
+    if _is_number_type(t):
         return "n"
-    return "s" if isinstance(v, str) else "-"
+    return "s" if issubclass(t, str) else "-"
 
 
 def _dates_u(uniques: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -361,7 +556,7 @@ def _dates_u(uniques: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndar
     month = np.full(n, np.nan)
     day = np.full(n, np.nan)
     month_only = np.zeros(n, dtype=bool)
-    kinds = np.array([_kind(v) for v in uniques], dtype="<U1")
+    kinds = _per_type(uniques, _kind, "<U1")
     for i in np.flatnonzero(kinds == "d"):
         d = uniques[i]
         d = pd.Timestamp(d) if isinstance(d, np.datetime64) else d
@@ -773,30 +968,50 @@ def _as_date(d: dt.date) -> dt.date:
 # -- the whole frame ----------------------------------------------------------------------------
 
 
+# Fields that are only cleaned as text (see _Factorized): no date, vocabulary or number parser.
+_TEXT_ONLY = frozenset(FIELDS) - {
+    *DATE_FIELDS,
+    *FLAG_FIELDS,
+    "education",
+    "title",
+    "quality_years",
+    "gender",
+    "tenure_status",
+    "scale",
+}
+
+
 def normalize_records(raw: pd.DataFrame, quarter_end: dt.date) -> pd.DataFrame:
     """Raw records (docs/frames.md §1) → normalized records (§2): provenance and other "_"
     columns kept, every FIELDS key as cleaned str, plus the parsed columns. Pure."""
-    empty = pd.Series([None] * len(raw), index=raw.index, dtype=object)
-    facs = {f: _Factorized(raw[f] if f in raw.columns else empty) for f in FIELDS}
+    facs = {
+        f: _Factorized(raw[f], text_only=f in _TEXT_ONLY)
+        if f in raw.columns
+        else _Factorized.empty(raw.index)
+        for f in FIELDS
+    }
     vocab = {"gender": _GENDER, "tenure_status": _TENURE, "scale": _SCALE}
 
-    cols: dict[str, pd.Series] = {c: raw[c] for c in raw.columns if str(c).startswith("_")}
+    # The reader's columns are copied: a view would keep all of `raw`'s cells alive (the
+    # caller frees them after this step); every other column below is a new array, so the
+    # frame is built without copying them again (copy=False at the end).
+    cols: dict[str, pd.Series] = {c: raw[c].copy() for c in raw.columns if str(c).startswith("_")}
     for field, fac in facs.items():
         if field in CODE_FIELDS:
-            text = _map_strings(fac.text, _code_codepoints)
+            text = _code_of(fac)
         elif field == "mobile":
-            text = _mobile_u(fac.text)
+            text = _mobile_u(_code_of(fac))
         elif field in vocab:
             text = _map_words(fac.text, vocab[field])
         else:
             text = fac.text
         cols[field] = _text_series(fac, text)
     for c in raw.columns:  # anything else the reader added travels along untouched
-        cols.setdefault(c, raw[c])
+        if c not in cols:
+            cols[c] = raw[c].copy()
 
     ids = facs["id_number"]
-    is_number = np.fromiter((_is_number(v) for v in ids.uniques), bool, len(ids.uniques))
-    cols["id_numeric"] = _bool_series(ids, is_number)
+    cols["id_numeric"] = _bool_series(ids, _type_mask(ids.uniques, _is_number_type))
     for field in DATE_FIELDS:
         cols[f"{field}_parsed"], month_only = _dates_of(facs[field])
         if field == "birth_date":
@@ -810,4 +1025,4 @@ def normalize_records(raw: pd.DataFrame, quarter_end: dt.date) -> pd.DataFrame:
         cols[f"{field}_flag"] = _flag_series(facs[field])
     names = facs["enterprise_name"]
     cols["name_key"] = _text_series(names, _name_key_u(names.text))
-    return pd.DataFrame(cols, index=raw.index)
+    return pd.DataFrame(cols, index=raw.index, copy=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 # -- resident ID number (GB 11643-1999) ------------------------------------------------------
 
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+_ID_WEIGHTS_16 = ID_WEIGHTS.astype(np.int16)  # 9 × sum(weights) = 900 fits
 ID_CHECK_CHARS = "10X98765432"
 _ID_CHECK_CODES = np.array([ord(c) for c in ID_CHECK_CHARS], dtype=np.uint32)
 
@@ -109,11 +111,30 @@ def _text(s: pd.Series) -> pd.Series:
     return s.astype("str").where(s.notna())
 
 
-def _codepoints(text: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n × width) uint32 matrix of code points (0-padded, longer text cut) and text lengths."""
-    lengths = text.str.len().fillna(-1).to_numpy(dtype=np.int64)
+def _codepoints(
+    text: pd.Series, width: int, lengths: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n × width) uint32 matrix of code points (0-padded, longer text cut) and text lengths
+    (`lengths` when the caller has them)."""
+    lengths = _lengths(text) if lengths is None else lengths
     arr = text.to_numpy(dtype=object, na_value="").astype(f"<U{width}")
     return arr.view(np.uint32).reshape(len(text), width), lengths
+
+
+def _lengths(text: pd.Series) -> np.ndarray:
+    """Length of each text, -1 where missing."""
+    return text.str.len().fillna(-1).to_numpy(dtype=np.int64)
+
+
+def _digit_matrix(cp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(is ASCII digit, digit value: 0 where not a digit) of a code-point matrix, as bool and
+    uint8: an int64 (or uint32) copy of a 500k × 18 matrix costs more than the checks
+    themselves, most of it touching fresh memory."""
+    is_digit = (cp >= _ZERO) & (cp <= _NINE)
+    digits = cp.astype(np.uint8)  # wraps for other code points: zeroed below
+    digits -= _ZERO
+    digits *= is_digit
+    return is_digit, digits
 
 
 def _digits_value(d: np.ndarray) -> np.ndarray:
@@ -165,8 +186,39 @@ def id_check(s: pd.Series, today: dt.date | None = None, min_year: int = 1900) -
     """
     today = today or dt.date.today()
     text = _text(s)
-    cp, n = _codepoints(text, 18)
-    is_digit = (cp >= _ZERO) & (cp <= _NINE)
+    lengths = _lengths(text)
+    # Only 15 or 18 characters can be an ID: the other rows keep these values (no format,
+    # no birth date, sex unknown), and the kernel runs on the candidates only.
+    n_rows = len(s)
+    out = {
+        "format_ok": np.zeros(n_rows, dtype=bool),
+        "is_15": np.zeros(n_rows, dtype=bool),
+        "province_ok": np.zeros(n_rows, dtype=bool),
+        "checksum_ok": np.zeros(n_rows, dtype=bool),
+        "birth_ok": np.zeros(n_rows, dtype=bool),
+        "valid": np.zeros(n_rows, dtype=bool),
+        "birth": np.full(n_rows, np.datetime64("NaT"), dtype="datetime64[ns]"),
+        "region_known": np.zeros(n_rows, dtype=bool),
+    }
+    male = pd.array(np.zeros(n_rows, dtype=bool), dtype="boolean")
+    male[:] = pd.NA
+    rows = np.flatnonzero((lengths == 15) | (lengths == 18))
+    if len(rows):
+        found = _id_kernel(text.iloc[rows], lengths[rows], today, min_year)
+        for name, values in found.items():
+            if name == "male":
+                male[rows] = values
+            else:
+                out[name][rows] = values
+    frame = pd.DataFrame(out, index=s.index)
+    frame.insert(ID_CHECK_COLUMNS.index("male"), "male", male)
+    return frame
+
+
+def _id_kernel(text: pd.Series, n: np.ndarray, today: dt.date, min_year: int) -> dict:
+    """id_check's columns for texts of 15 or 18 characters (numpy arrays)."""
+    cp, _ = _codepoints(text, 18, n)
+    is_digit, digits = _digit_matrix(cp)
     last = cp[:, 17]
     format_ok = (
         (n == 18)
@@ -174,9 +226,8 @@ def id_check(s: pd.Series, today: dt.date | None = None, min_year: int = 1900) -
         & (is_digit[:, 17] | (last == _X) | (last == _LOWER_X))
     )
     is_15 = (n == 15) & is_digit[:, :15].all(axis=1)
-    digits = np.where(is_digit, cp.astype(np.int64) - _ZERO, 0)
 
-    expected = _ID_CHECK_CODES[(digits[:, :17] @ ID_WEIGHTS) % 11]
+    expected = _ID_CHECK_CODES[(digits[:, :17] @ _ID_WEIGHTS_16) % 11]
     checksum_ok = format_ok & (np.where(last == _LOWER_X, _X, last) == expected)
 
     year = np.where(is_15, 1900 + _digits_value(digits[:, 6:8]), _digits_value(digits[:, 6:10]))
@@ -186,9 +237,10 @@ def id_check(s: pd.Series, today: dt.date | None = None, min_year: int = 1900) -
     birth = _dates(np.where(shaped, year, 0), month, day)
     birth_ok = ~np.isnat(birth) & (year >= min_year) & (birth <= np.datetime64(today, "D"))
 
-    province = digits[:, 0] * 10 + digits[:, 1]
+    d0, d1, d2 = (digits[:, j].astype(np.int64) for j in range(3))
+    province = d0 * 10 + d1
     mainland = _PROVINCE_TABLE[province]
-    foreigner = digits[:, 0] == 9  # 2023 permanent-residence ID: 9 + province of issue + ...
+    foreigner = d0 == 9  # 2023 permanent-residence ID: 9 + province of issue + ...
     province_ok = (format_ok & (mainland | _PERMIT_TABLE[province] | foreigner)) | (
         is_15 & mainland
     )
@@ -196,7 +248,7 @@ def id_check(s: pd.Series, today: dt.date | None = None, min_year: int = 1900) -
     region_known = shaped & (
         np.isin(region, _known_region_array())
         | _PERMIT_TABLE[province]
-        | (foreigner & _PROVINCE_TABLE[digits[:, 1] * 10 + digits[:, 2]])
+        | (foreigner & _PROVINCE_TABLE[d1 * 10 + d2])
     )
 
     sequence_digit = np.where(is_15, digits[:, 14], digits[:, 16])
@@ -206,20 +258,17 @@ def id_check(s: pd.Series, today: dt.date | None = None, min_year: int = 1900) -
     valid = (format_ok & province_ok & checksum_ok & birth_ok) | (is_15 & province_ok & birth_ok)
     # datetime64[ns] spans 1677-2262: dates outside stay NaT (they fail birth_ok anyway).
     birth = np.where((year > 1677) & (year < 2262), birth, np.datetime64("NaT"))
-    return pd.DataFrame(
-        {
-            "format_ok": format_ok,
-            "is_15": is_15,
-            "province_ok": province_ok,
-            "checksum_ok": checksum_ok,
-            "birth_ok": birth_ok & shaped,
-            "valid": valid,
-            "birth": birth.astype("datetime64[ns]"),
-            "male": male,
-            "region_known": region_known,
-        },
-        index=s.index,
-    )
+    return {
+        "format_ok": format_ok,
+        "is_15": is_15,
+        "province_ok": province_ok,
+        "checksum_ok": checksum_ok,
+        "birth_ok": birth_ok & shaped,
+        "valid": valid,
+        "birth": birth.astype("datetime64[ns]"),
+        "male": male,
+        "region_known": region_known,
+    }
 
 
 def convert_15_to_18(s: pd.Series) -> pd.Series:
@@ -238,14 +287,18 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = np.array(
     [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64
 )
-_USCC_VALUE = np.full(128, -1, dtype=np.int64)
+_USCC_WEIGHTS_16 = USCC_WEIGHTS.astype(np.int16)  # 30 × sum(weights) = 9150 fits
+_USCC_VALUE = np.full(128, -1, dtype=np.int8)
 for _i, _c in enumerate(USCC_ALPHABET):
     _USCC_VALUE[ord(_c)] = _i
     _USCC_VALUE[ord(_c.lower())] = _i
 
 
-def _uscc_values(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    cp, n = _codepoints(text, 18)
+def _uscc_values(
+    text: pd.Series, lengths: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n × 18 int8 alphabet values, -1 for other characters; text lengths)."""
+    cp, n = _codepoints(text, 18, lengths)
     values = _USCC_VALUE[np.minimum(cp, 127)]
     values[cp > 127] = -1
     return values, n
@@ -256,7 +309,7 @@ def uscc_check_char(body: pd.Series) -> pd.Series:
     text = _text(body)
     values, n = _uscc_values(text)
     ok = (n == 17) & (values[:, :17] >= 0).all(axis=1)
-    total = np.where(ok[:, None], values[:, :17], 0) @ USCC_WEIGHTS
+    total = np.where(ok[:, None], values[:, :17], 0) @ _USCC_WEIGHTS_16
     chars = np.array(list(USCC_ALPHABET), dtype=object)[(31 - total % 31) % 31]
     return pd.Series(chars, index=body.index, dtype="str").where(ok)
 
@@ -265,10 +318,17 @@ def uscc_check(s: pd.Series) -> pd.DataFrame:
     """Unified social credit codes: `format_ok` (18 characters of the GB 32100 alphabet, digits
     in positions 3–8; letters allowed in 1–2, unlike python-stdnum) and `checksum_ok`."""
     text = _text(s)
-    values, n = _uscc_values(text)
-    format_ok = (n == 18) & (values >= 0).all(axis=1) & (values[:, 2:8] <= 9).all(axis=1)
-    total = np.where(values[:, :17] >= 0, values[:, :17], 0) @ USCC_WEIGHTS
-    checksum_ok = format_ok & (values[:, 17] == (31 - total % 31) % 31)
+    format_ok = np.zeros(len(s), dtype=bool)
+    checksum_ok = np.zeros(len(s), dtype=bool)
+    lengths = _lengths(text)
+    rows = np.flatnonzero(lengths == 18)  # half the column may be empty: skip it
+    if len(rows):
+        values, _ = _uscc_values(text.iloc[rows], lengths[rows])
+        ok = (values >= 0).all(axis=1) & (values[:, 2:8] <= 9).all(axis=1)
+        # a -1 (not in the alphabet) in the sum only where ok is already False
+        total = values[:, :17] @ _USCC_WEIGHTS_16
+        format_ok[rows] = ok
+        checksum_ok[rows] = ok & (values[:, 17] == (31 - total % 31) % 31)
     return pd.DataFrame({"format_ok": format_ok, "checksum_ok": checksum_ok}, index=s.index)
 
 
@@ -283,24 +343,38 @@ EMAIL_PATTERN = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-
 POSTCODE_PATTERN = r"[0-8]\d{5}"
 
 
-def _fullmatch(s: pd.Series, pattern: str, case: bool = True) -> pd.Series:
+def _fullmatch(
+    s: pd.Series,
+    pattern: str,
+    case: bool = True,
+    surely: Callable[[pd.Series], np.ndarray] | None = None,
+) -> pd.Series:
     """True where the whole text matches; False where it does not or is missing.
 
-    The regex runs once per distinct value (phones, e-mails and postcodes repeat a lot).
+    The regex runs once per distinct value (phones, e-mails and postcodes repeat a lot), and
+    not on those `surely` (a vectorized test) says match.
     """
     codes, uniques = pd.factorize(_text(s))
     if len(uniques) == 0:
         return pd.Series(False, index=s.index)
-    matched = pd.Series(uniques, dtype="str").str.fullmatch(pattern, case=case)
-    table = np.append(matched.fillna(False).to_numpy(dtype=bool), False)  # code -1: missing
+    distinct = pd.Series(uniques, dtype="str")
+    table = np.zeros(len(distinct) + 1, dtype=bool)  # the last entry, code -1: missing
+    todo = np.arange(len(distinct))
+    if surely is not None:
+        sure = surely(distinct)
+        table[:-1] = sure
+        todo = todo[~sure]
+    if len(todo):
+        matched = distinct.iloc[todo].str.fullmatch(pattern, case=case)
+        table[todo] = matched.fillna(False).to_numpy(dtype=bool)
     return pd.Series(table[codes], index=s.index)
 
 
 def _digit_run(s: pd.Series, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """(all `length` characters are ASCII digits, digit matrix) of each value."""
+    """(all `length` characters are ASCII digits, digit matrix: 0 where not a digit)."""
     cp, n = _codepoints(_text(s), length)
-    is_digit = (cp >= _ZERO) & (cp <= _NINE)
-    return (n == length) & is_digit.all(axis=1), cp.astype(np.int64) - _ZERO
+    is_digit, digits = _digit_matrix(cp)
+    return (n == length) & is_digit.all(axis=1), digits
 
 
 def is_mobile(s: pd.Series) -> pd.Series:
@@ -317,7 +391,29 @@ def is_landline(s: pd.Series) -> pd.Series:
 
 def is_phone(s: pd.Series) -> pd.Series:
     """A 联系电话 cell: one or more landlines, mobiles or 400/800 numbers separated by / , ; 、."""
-    return _fullmatch(s, PHONE_PATTERN, case=False)
+    return _fullmatch(s, PHONE_PATTERN, case=False, surely=_plain_landline)
+
+
+def _plain_landline(text: pd.Series) -> np.ndarray:
+    """Where the text is 0 + 2–3 digits, "-", then [1-9] and 6–7 digits (0715-3312345): the
+    usual 联系电话, which PHONE_PATTERN matches. Found with numpy; the regex, a Python call
+    per value, then runs on the other values only."""
+    cp, n = _codepoints(text, 13)
+    is_digit, digits = _digit_matrix(cp)
+    dash = cp == ord("-")
+    out = np.zeros(len(text), dtype=bool)
+    for area in (3, 4):  # position of the dash: 0 + 2 or 3 digits before it
+        local = n - area - 1
+        out |= (
+            ((local == 7) | (local == 8))
+            & dash[:, area]
+            & (cp[:, 0] == _ZERO)
+            & is_digit[:, 1:area].all(axis=1)
+            & is_digit[:, area + 1]
+            & (digits[:, area + 1] >= 1)
+            & (is_digit[:, area + 1 :] | (np.arange(area + 1, 13) >= n[:, None])).all(axis=1)
+        )
+    return out
 
 
 def is_email(s: pd.Series) -> pd.Series:

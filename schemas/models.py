@@ -72,6 +72,13 @@ class RuleCheck:
 
 
 def _present(s: pd.Series) -> pd.Series:
+    """Non-missing and not "" (a bool Series)."""
+    if s.dtype == "str":
+        # On the object array behind the str column (NaN when missing, a view): two numpy
+        # comparisons cost ~8 ms at 500k rows, pandas' notna() & ne("") ~26 ms. NaN is the
+        # only value not equal to itself.
+        values = s.to_numpy(dtype=object)
+        return pd.Series((values != "") & (values == values), index=s.index, copy=False)
     return s.notna() & s.ne("")
 
 
@@ -358,7 +365,8 @@ def _duplicates(facts: pd.DataFrame, has_ent: np.ndarray) -> None:
         size = np.bincount(group)[group]
         many = np.flatnonzero(size > 1)  # the person data is compared within these rows only
         if len(many):
-            rows = facts.iloc[pos[many]]
+            needed = ["cqo_name", "_id18", *PERSON_FIELDS[2:], "_sheet", "_row"]
+            rows = facts[needed].iloc[pos[many]]  # not all ~100 columns of facts
             person = _group_codes(
                 *(
                     pd.factorize(rows[name].to_numpy())[0]
@@ -549,7 +557,9 @@ def failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
         }
     )
     try:
-        schema.validate(frame, lazy=True)
+        # inplace: the schema coerces nothing, and `frame` is the caller's selection; a copy
+        # of its 36 str columns costs ~0.1 s at 500k rows.
+        schema.validate(frame, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
     else:

@@ -14,6 +14,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
 from schemas.identifiers import (
+    PHONE_PATTERN,
     USCC_ALPHABET,
     convert_15_to_18,
     id_check,
@@ -343,3 +344,44 @@ def test_contact_shapes(fn, good, bad):
     assert fn(_series(good)).all(), fn(_series(good)).tolist()
     assert not fn(_series(bad)).any(), fn(_series(bad)).tolist()
     assert fn(_series([None])).tolist() == [False]
+
+
+# -- shortcuts: the vectorized paths give what the plain ones give ---------------------------------
+
+ID_LIKE = st.one_of(
+    st.none(),
+    st.text(alphabet="0123456789Xx", max_size=20),
+    st.text(alphabet="0123456789XxABC-", min_size=14, max_size=19),
+    st.text(max_size=20),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ID_LIKE, min_size=1, max_size=30))
+def test_id_and_credit_checks_of_a_column_are_those_of_each_value(values):
+    # Only 15- and 18-character values reach the numpy kernels; the others get fixed
+    # verdicts. A row's result must not depend on the other rows.
+    s = _series(values)
+    today = dt.date(2026, 9, 30)
+    whole = id_check(s, today=today)
+    each = pd.concat([id_check(s.iloc[[i]], today=today) for i in range(len(s))])
+    pd.testing.assert_frame_equal(whole, each)
+    codes = uscc_check(s)
+    each_code = pd.concat([uscc_check(s.iloc[[i]]) for i in range(len(s))])
+    pd.testing.assert_frame_equal(codes, each_code)
+
+
+PHONE_LIKE = st.one_of(
+    st.text(alphabet="0123456789-", max_size=15),
+    st.text(alphabet="0123456789-/()+转#EXT ", max_size=25),
+    st.tuples(st.integers(10, 9999), st.integers(0, 99_999_999)).map(lambda t: f"0{t[0]}-{t[1]}"),
+    st.text(max_size=15),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), PHONE_LIKE), min_size=1, max_size=30))
+def test_is_phone_agrees_with_its_regex(values):
+    s = _series(values)
+    expected = s.str.fullmatch(PHONE_PATTERN, case=False).fillna(False).astype(bool)
+    assert is_phone(s).tolist() == expected.tolist()

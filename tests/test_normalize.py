@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline import normalize as _normalize
 from pipeline.fields import FIELDS, PROVENANCE
 from pipeline.normalize import (
     clean_code,
@@ -814,3 +816,90 @@ def test_parsers_never_raise(values):
     parse_flag(s)
     clean_mobile(s)
     name_key(s)
+
+
+# -- fast paths agree with the full transformations ----------------------------------------------
+# The text steps transform and decode only the strings holding a code point they may change,
+# mostly distinct columns skip factorizing, and plain mobile numbers skip the regex. Each
+# shortcut must give exactly what the full path gives.
+
+SPECIAL_TEXT = st.text(
+    alphabet="ab Ab1０ｘ　\u00a0\u200b\t\n'’`-()（）.—有限责任公司有限公司崇阳٣\x00_",
+    max_size=16,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=12), SPECIAL_TEXT), max_size=20))
+def test_recode_agrees_with_the_full_transformation(values):
+    text = np.array([np.nan if v is None else v for v in values], dtype=object)
+    for fn, touches in (
+        (_normalize._clean_codepoints, _normalize._CLEAN_TOUCHES),
+        (_normalize._code_codepoints, _normalize._CODE_TOUCHES),
+        (_normalize._clean_code_codepoints, _normalize._CLEAN_CODE_TOUCHES),
+        (_normalize._name_key_codepoints, _normalize._name_key_touches()),
+    ):
+        fast = _normalize._recode_text(text, fn, touches)
+        full = _normalize._map_strings(text, fn)
+        assert [None if is_missing(v) else v for v in fast] == [
+            None if is_missing(v) else v for v in full
+        ], fn.__name__
+    keys = _normalize._name_key_u(text)
+    full = _normalize._map_strings(text, _normalize._name_key_codepoints)
+    expected = [None if is_missing(v) else v.replace("有限责任公司", "有限公司") for v in full]
+    assert [None if is_missing(v) else v for v in keys] == expected
+
+
+def reference_mobile(code: str) -> str:
+    """The regex over every value (before the numpy shortcut for plain digits)."""
+    stripped = "".join(c for c in code if not c.isspace() and c not in "'`‘’-().—–")
+    if not stripped:
+        return code
+    number = re.fullmatch(r"(\d+)\.0+", code)
+    m = re.fullmatch(r"(?:\+86|0086|86)?(1\d{10})|(\d+)", number[1] if number else stripped)
+    return (m[1] or m[2]) if m else code
+
+
+MOBILE_LIKE = st.one_of(
+    st.text(alphabet="0123456789", max_size=16),
+    st.text(alphabet="0123456789+86 -.()٣１", max_size=16),
+    st.tuples(st.sampled_from(["", "86", "+86", "0086", "086", "8"]), st.integers(0, 10**12)).map(
+        lambda t: f"{t[0]}1{t[1]:010d}"
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), MOBILE_LIKE, cells), max_size=20))
+def test_clean_mobile_agrees_with_the_regex_on_every_value(values):
+    s = pd.Series(values, dtype=object)
+    codes = clean_code(s)
+    expected = [None if is_missing(c) else reference_mobile(c) for c in codes]
+    assert [None if is_missing(v) else v for v in clean_mobile(s)] == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.fixed_dictionaries({}, optional={f: cells for f in FIELDS}), max_size=8))
+def test_mostly_distinct_columns_normalize_as_factorized_ones(rows):
+    raw = pd.DataFrame(rows, dtype=object)
+    raw.insert(0, "_row", range(2, len(raw) + 2))
+    raw.insert(0, "_file", "天城镇.xlsx")
+    original = _normalize._mostly_distinct
+    try:
+        _normalize._mostly_distinct = lambda values: False
+        factorized = normalize_records(raw, QUARTER_END)
+        _normalize._mostly_distinct = lambda values: True
+        distinct = normalize_records(raw, QUARTER_END)
+    finally:
+        _normalize._mostly_distinct = original
+    pd.testing.assert_frame_equal(distinct, factorized)
+
+
+def test_mostly_distinct_is_decided_on_a_sample():
+    many = np.array([f"名称{i}" for i in range(40_000)], dtype=object)
+    assert _normalize._mostly_distinct(many)
+    assert not _normalize._mostly_distinct(many[:1000])  # small columns always factorize
+    assert not _normalize._mostly_distinct(np.array(["本科", "大专"] * 20_000, dtype=object))
+    mostly_empty = many.copy()
+    mostly_empty[np.arange(len(many)) % 100 != 0] = None
+    assert not _normalize._mostly_distinct(mostly_empty)  # too few values in the sample
