@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
-import functools
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
 import re
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -250,6 +252,7 @@ def run_quarter(
     # The validated records (every column of every row read) are not needed past this point:
     # freeing them before the reports and the store lowers the run's peak memory.
     del records, checked, merged
+    release_freed_memory()
     lap("rates")
 
     # Writing order (crash safety): every report goes to a staging folder; then the store, in
@@ -307,6 +310,21 @@ def run_quarter(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return QuarterResult(quarter, summary, out, timings=timings)
+
+
+def release_freed_memory() -> None:
+    """Hand the heap pages freed so far back to the operating system (glibc's malloc_trim).
+
+    glibc keeps what Python frees in its heap for reuse; after the validated records of a
+    large quarter are let go, their scattered free pages (~340 MB at national scale) would
+    stay resident while the report worker processes start and the roster book is written.
+    Elsewhere (Windows, macOS, musl) this does nothing: no portable call exists."""
+    if sys.platform != "linux":
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 # -- helpers of run_quarter ----------------------------------------------------------------

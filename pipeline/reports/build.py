@@ -50,11 +50,19 @@ def with_credit_codes(
     if changes is None or "ent_key" not in changes.columns:
         return changes
     codes = pd.Series(None, index=changes.index, dtype="object")
+    keys = changes["ent_key"].to_numpy(dtype=object)
     for frame in (base_status, roster):
-        if frame is not None and {"ent_key", "credit_code"} <= set(frame.columns):
-            known = frame.loc[frame["credit_code"].notna(), ["ent_key", "credit_code"]]
-            lookup = dict(zip(known["ent_key"], known["credit_code"], strict=True))
-            codes = codes.fillna(changes["ent_key"].map(lookup).astype("object"))
+        if frame is None or not {"ent_key", "credit_code"} <= set(frame.columns):
+            continue
+        known = frame.loc[frame["credit_code"].notna(), ["ent_key", "credit_code"]]
+        known = known.drop_duplicates("ent_key", keep="last")
+        if known.empty:
+            continue
+        # a hash lookup in C per key (a national change list is half a million rows)
+        pos = pd.Index(known["ent_key"].to_numpy(dtype=object)).get_indexer(keys)
+        found = known["credit_code"].to_numpy(dtype=object)[pos]
+        found[pos < 0] = None
+        codes = codes.fillna(pd.Series(found, index=changes.index, dtype="object"))
     return changes.assign(credit_code=codes)
 
 
