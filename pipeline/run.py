@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import datetime as dt
 import functools
@@ -11,7 +10,6 @@ import json
 import logging
 import re
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ import pandas as pd
 from pipeline import ingest, targets
 from pipeline.config import Config
 from pipeline.fsutil import atomic_path, ensure_private, fresh_dir, promote
+from pipeline.memory import release_freed_memory
 from pipeline.store import Store
 
 log = logging.getLogger(__name__)
@@ -310,21 +309,6 @@ def run_quarter(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return QuarterResult(quarter, summary, out, timings=timings)
-
-
-def release_freed_memory() -> None:
-    """Hand the heap pages freed so far back to the operating system (glibc's malloc_trim).
-
-    glibc keeps what Python frees in its heap for reuse; after the validated records of a
-    large quarter are let go, their scattered free pages (~340 MB at national scale) would
-    stay resident while the report worker processes start and the roster book is written.
-    Elsewhere (Windows, macOS, musl) this does nothing: no portable call exists."""
-    if sys.platform != "linux":
-        return
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 # -- helpers of run_quarter ----------------------------------------------------------------

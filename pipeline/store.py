@@ -193,7 +193,9 @@ def _decode(kind: str, dtype: str, rows: int, data: bytes | None, nulls: bytes |
         out = np.empty(rows, dtype=object)
         out[:] = json.loads((data or b"[]").decode("utf-8"))
         return out
-    raise StoreError(f"数据库中有无法识别的列格式 {kind!r}；删除 cqo.sqlite 后重新运行 cqo run 即可重建")
+    raise StoreError(
+        f"数据库中有无法识别的列格式 {kind!r}；删除 cqo.sqlite 后重新运行 cqo run 即可重建"
+    )
 
 
 def _column(parts: list[tuple]) -> pd.Series:

@@ -47,13 +47,16 @@ def _files(folder: Path) -> dict[str, str]:
     return out
 
 
+_JSON = {"orient": "split", "force_ascii": False, "date_format": "iso"}
+
+
 def _store_state(config) -> dict:
     with Store(config.store_path) as store:
         quarters = store.quarters()
         state = {"quarters": quarters}
         for table in ("roster", "findings", "submissions", "rates", "changes"):
-            state[table] = store.read(table).to_json(orient="split", force_ascii=False, date_format="iso")
-        state["appointments"] = store.appointments().to_json(orient="split", force_ascii=False, date_format="iso")
+            state[table] = store.read(table).to_json(**_JSON)
+        state["appointments"] = store.appointments().to_json(**_JSON)
     return state
 
 
@@ -78,7 +81,7 @@ def _results(config) -> dict:
             out[summary.parent.name + "/花名册"] = book.get_sheet_by_name("花名册").to_python()
     with Store(config.store_path) as store:
         for table in ("roster", "findings", "rates"):
-            out["store:" + table] = store.read(table).to_json(orient="split", force_ascii=False, date_format="iso")
+            out["store:" + table] = store.read(table).to_json(**_JSON)
     return out
 
 
