@@ -122,8 +122,8 @@ def _encode(values: pd.Series) -> Iterator[tuple[str, str, int, bytes | None, by
         for a, b in _slices(rows, None, _PART_VALUES):
             yield "numpy", arr.dtype.str, b - a, arr[a:b].tobytes(), None
         return
-    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and hasattr(dtype, "numpy_dtype") \
-            and not isinstance(dtype, pd.StringDtype):  # Int8, boolean, Float64...
+    masked = (pd.arrays.IntegerArray, pd.arrays.BooleanArray, pd.arrays.FloatingArray)
+    if isinstance(values.array, masked):  # Int8, boolean, Float64...
         mask = values.isna().to_numpy()
         arr = values.to_numpy(dtype=dtype.numpy_dtype, na_value=0)
         for a, b in _slices(rows, None, _PART_VALUES):
@@ -142,7 +142,7 @@ def _encode(values: pd.Series) -> Iterator[tuple[str, str, int, bytes | None, by
     json_dtype = "str" if dtype == "str" else "object"
     for a, b in _slices(rows, None, _JSON_PART_ROWS):
         data = json.dumps([_sql_value(v) for v in arr[a:b]], ensure_ascii=False)
-        yield "json", json_dtype, b - a, data.encode("utf-8"), None
+        yield "json", json_dtype, b - a, data.encode("utf-8", "surrogatepass"), None
 
 
 def _text_parts(arr: np.ndarray, dtype: str) -> list[tuple] | None:
@@ -165,7 +165,8 @@ def _text_parts(arr: np.ndarray, dtype: str) -> list[tuple] | None:
             text = _SEP.join(arr[a:b])
         if b > a and text.count(_SEP) != b - a - 1:
             return None
-        parts.append(("text", dtype, b - a, text.encode("utf-8"), _bitmap(mask[a:b])))
+        data = text.encode("utf-8", "surrogatepass")  # a lone surrogate from a broken file
+        parts.append(("text", dtype, b - a, data, _bitmap(mask[a:b])))
         text = ""
     return parts
 
@@ -185,13 +186,13 @@ def _decode(kind: str, dtype: str, rows: int, data: bytes | None, nulls: bytes |
     if kind == "text":
         out = np.empty(rows, dtype=object)
         if rows:
-            out[:] = (data or b"").decode("utf-8").split(_SEP)
+            out[:] = (data or b"").decode("utf-8", "surrogatepass").split(_SEP)
         mask = _unbitmap(nulls, rows)
         out[mask] = None
         return out
     if kind == "json":
         out = np.empty(rows, dtype=object)
-        out[:] = json.loads((data or b"[]").decode("utf-8"))
+        out[:] = json.loads((data or b"[]").decode("utf-8", "surrogatepass"))
         return out
     raise StoreError(
         f"数据库中有无法识别的列格式 {kind!r}；删除 cqo.sqlite 后重新运行 cqo run 即可重建"

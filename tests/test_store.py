@@ -49,12 +49,14 @@ def test_text_holding_the_separator_and_mixed_objects_survive(tmp_path):
     frame = pd.DataFrame(
         {
             "nul": pd.array(["a\x00b", None, "c"], dtype="str"),
+            "surrogate": pd.array(["\ud800坏", None, "ok"], dtype="str"),  # a broken file's text
             "mixed": [None, 1.5, pd.Timestamp("2026-03-31")],
             "ints": np.array([1, None, 7], dtype=object),
         }
     )
     out = _roundtrip(tmp_path, frame)
     pd.testing.assert_series_equal(out["nul"], frame["nul"])
+    pd.testing.assert_series_equal(out["surrogate"], frame["surrogate"])
     assert out["mixed"].tolist() == [None, 1.5, "2026-03-31T00:00:00"]
     assert out["ints"].tolist() == [1, None, 7]
 
