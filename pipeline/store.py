@@ -29,6 +29,12 @@ import pandas as pd
 # 1: one SQL table per quarter table, a row per record. 2: quarter tables stored by column.
 SCHEMA_VERSION = 2
 
+# SQLite pages of 64 KiB instead of 4 KiB: a column BLOB of megabytes is a chain of overflow
+# pages that SQLite writes, reads and frees one page at a time; 16x fewer pages made storing
+# and replacing a national quarter ~0.45 s faster (write 1.75 -> 1.6 s, commit 0.58 -> 0.42 s,
+# clearing 0.27 -> 0.15 s).
+PAGE_SIZE = 65_536
+
 # Tables whose rows belong to one quarter.
 QUARTER_TABLES = ("submissions", "roster", "changes", "findings", "rates")
 
@@ -223,6 +229,8 @@ class Store:
         new = not self.path.exists()
         try:
             self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            if new:  # (only possible before the first table, and before WAL)
+                self.conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -253,6 +261,14 @@ class Store:
             "SELECT name FROM sqlite_master WHERE type='table'"
         ).fetchall():
             self.conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+        # Give the old layout's pages back and take the current page size: VACUUM rewrites
+        # the now empty file, outside WAL (where the page size cannot change). A reader still
+        # holding the file (cqo roster) blocks the switch: the store then works as it is.
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.conn.execute("PRAGMA journal_mode=DELETE")
+            self.conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+            self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA journal_mode=WAL")
 
     def _create(self) -> None:
         self.conn.execute(

@@ -138,6 +138,18 @@ def test_a_store_of_the_old_row_layout_is_rebuilt(tmp_path):
         assert store.read("roster").empty
         tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
     assert "roster" not in tables and "quarter_columns" in tables
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == store_mod.PAGE_SIZE
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_a_new_store_uses_large_pages_and_wal(tmp_path):
+    _roundtrip(tmp_path, _frame())
+    conn = sqlite3.connect(tmp_path / "cqo.sqlite")
+    assert conn.execute("PRAGMA page_size").fetchone()[0] == store_mod.PAGE_SIZE
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
 
 
 def test_appointment_history_is_selected_by_enterprise(tmp_path):
