@@ -35,9 +35,6 @@ SCHEMA_VERSION = 2
 # clearing 0.27 -> 0.15 s).
 PAGE_SIZE = 65_536
 
-# Tables whose rows belong to one quarter.
-QUARTER_TABLES = ("submissions", "roster", "changes", "findings", "rates")
-
 # Text of one column is joined by this character; a column that contains it is stored as
 # JSON instead (Excel cannot hold NUL in a cell, a CSV could).
 _SEP = "\x00"
@@ -219,6 +216,19 @@ def _column(parts: list[tuple]) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
+@contextlib.contextmanager
+def _key_table(conn: sqlite3.Connection, keys: list[str]) -> Iterator[str]:
+    """Enterprise keys in a temporary table, for `ent_key IN <what this yields>`: one pass
+    over the appointment history, however many keys (an IN list of parameters is capped)."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS _keys (ent_key TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM _keys")
+    conn.executemany("INSERT OR IGNORE INTO _keys VALUES (?)", ((k,) for k in keys))
+    try:
+        yield "(SELECT ent_key FROM _keys)"
+    finally:
+        conn.execute("DELETE FROM _keys")
+
+
 class Store:
     """A handle on `<output>/cqo.sqlite`. Use `with store.quarter(q) as tx:` to replace one
     quarter's rows atomically."""
@@ -351,18 +361,10 @@ class Store:
         (selected inside SQLite: the national history is half a million rows)."""
         if ent_keys is None:
             return pd.read_sql_query("SELECT * FROM appointments ORDER BY rowid", self.conn)
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _wanted (ent_key TEXT PRIMARY KEY)")
-        self.conn.execute("DELETE FROM _wanted")
-        self.conn.executemany(
-            "INSERT OR IGNORE INTO _wanted VALUES (?)", ((k,) for k in ent_keys)
-        )
-        frame = pd.read_sql_query(
-            "SELECT * FROM appointments WHERE ent_key IN (SELECT ent_key FROM _wanted) "
-            "ORDER BY rowid",
-            self.conn,
-        )
-        self.conn.execute("DELETE FROM _wanted")
-        return frame
+        with _key_table(self.conn, ent_keys) as keys:
+            return pd.read_sql_query(
+                f"SELECT * FROM appointments WHERE ent_key IN {keys} ORDER BY rowid", self.conn
+            )
 
     # -- writes -------------------------------------------------------------------------
 
@@ -432,16 +434,12 @@ class _QuarterWriter:
             return
         # One pass over the history: a per-key UPDATE scans it once per key (no index on
         # ent_key), thousands of times for a large roster.
-        conn = self.store.conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _ended (ent_key TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM _ended")
-        conn.executemany("INSERT OR IGNORE INTO _ended VALUES (?)", ((k,) for k in ent_keys))
-        conn.execute(
-            "UPDATE appointments SET to_quarter = ?, ended_by = ? "
-            "WHERE to_quarter IS NULL AND ent_key IN (SELECT ent_key FROM _ended)",
-            (self.quarter, ended_by),
-        )
-        conn.execute("DELETE FROM _ended")
+        with _key_table(self.store.conn, ent_keys) as keys:
+            self.store.conn.execute(
+                "UPDATE appointments SET to_quarter = ?, ended_by = ? "
+                f"WHERE to_quarter IS NULL AND ent_key IN {keys}",
+                (self.quarter, ended_by),
+            )
 
     def start_appointments(self, frame: pd.DataFrame) -> None:
         """frame: ent_key, enterprise_name, cqo_name, id_number, status, source."""
