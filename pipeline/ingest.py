@@ -411,65 +411,6 @@ def _decode_csv(data: bytes) -> str:
     return str(best)
 
 
-class _Sniffer(csv.Sniffer):
-    """csv.Sniffer whose frequency analysis looks at the candidate delimiters only.
-
-    CPython's Sniffer._guess_delimiter counts every one of the 127 ASCII characters on every
-    sample line, and only at the end keeps the characters in `delimiters`: the other counts
-    never change the outcome, and they cost ~2 ms a file (most of reading a small CSV). This
-    is the same algorithm (csv.py of Python 3.11-3.13) over the candidates alone; sniff()
-    calls it only when the quote analysis found no delimiter."""
-
-    def _guess_delimiter(self, data: str, delimiters: str | None):  # type: ignore[override]
-        if delimiters is None:  # every character is a candidate: the library's own way
-            return super()._guess_delimiter(data, delimiters)
-        lines = list(filter(None, data.split("\n")))
-        candidates = [chr(c) for c in range(127) if chr(c) in delimiters]
-        chunk = min(10, len(lines))
-        iteration = 0
-        frequency: dict[str, dict[int, int]] = {}
-        modes: dict[str, tuple[int, int]] = {}
-        delims: dict[str, tuple[int, int]] = {}
-        start, end = 0, chunk
-        while start < len(lines):
-            iteration += 1
-            for line in lines[start:end]:
-                for char in candidates:
-                    meta = frequency.setdefault(char, {})
-                    freq = line.count(char)
-                    meta[freq] = meta.get(freq, 0) + 1
-            for char, meta in frequency.items():
-                items = list(meta.items())
-                if len(items) == 1 and items[0][0] == 0:
-                    continue
-                if len(items) > 1:  # the mode, less the count of every other frequency
-                    mode = max(items, key=lambda x: x[1])
-                    items.remove(mode)
-                    modes[char] = (mode[0], mode[1] - sum(item[1] for item in items))
-                else:
-                    modes[char] = items[0]
-            total = float(min(chunk * iteration, len(lines)))
-            consistency = 1.0
-            while len(delims) == 0 and consistency >= 0.9:
-                for k, v in modes.items():
-                    if v[0] > 0 and v[1] > 0 and (v[1] / total) >= consistency:
-                        delims[k] = v
-                consistency -= 0.01
-            if len(delims) == 1:
-                delim = next(iter(delims))
-                return delim, lines[0].count(delim) == lines[0].count(f"{delim} ")
-            start = end
-            end += chunk
-        if not delims:
-            return "", 0
-        if len(delims) > 1:
-            for d in self.preferred:
-                if d in delims:
-                    return d, lines[0].count(d) == lines[0].count(f"{d} ")
-        delim = sorted((v, k) for k, v in delims.items())[-1][1]
-        return delim, lines[0].count(delim) == lines[0].count(f"{delim} ")
-
-
 def _read_csv(data: bytes) -> list[_Sheet]:
     return [_Sheet(name="Sheet1", hidden=False, rows=csv_rows(data), merged=[])]
 
@@ -483,7 +424,7 @@ def csv_rows(data: bytes) -> list[list[object]]:
     # field; from a sample without such a field the sniffer guesses doublequote=False (or ' as
     # the quote, from '4212... IDs), and a later row then splits in the wrong places.
     try:
-        delimiter = _Sniffer().sniff(sample, delimiters=",\t;").delimiter
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;").delimiter
     except csv.Error:
         delimiter = ","
     try:

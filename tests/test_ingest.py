@@ -338,30 +338,6 @@ def test_ods_with_title_row(tmp_path, config):
 # -- hand-written fast paths give what the library / the plain loop gives ----------------------
 
 
-def test_delimiter_sniffer_agrees_with_the_library():
-    import random
-
-    from pipeline.ingest import _Sniffer
-
-    rng = random.Random(7)
-
-    def sniff(cls, sample):
-        try:
-            d = cls().sniff(sample, delimiters=",\t;")
-        except csv.Error as exc:
-            return str(exc)
-        return d.delimiter, d.skipinitialspace, d.quotechar, d.doublequote
-
-    for _ in range(3000):
-        lines = []
-        for _ in range(rng.randint(0, 30)):
-            fields = ["".join(rng.choice('ab 名1;,"\t') for _ in range(rng.randint(0, 5)))
-                      for _ in range(rng.randint(1, 8))]
-            lines.append(rng.choice([",", ";", "\t", ", "]).join(fields))
-        sample = "\n".join(lines)
-        assert sniff(_Sniffer, sample) == sniff(csv.Sniffer, sample), sample
-
-
 def test_unit_resolver_picks_the_longest_alias_first_placed(config):
     from pipeline.config import Unit
     from pipeline.ingest import UnitResolver
