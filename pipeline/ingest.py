@@ -1039,19 +1039,10 @@ def read_base_list(path: Path, config: Config) -> pd.DataFrame:
         for name in BASE_FIELDS:
             col = raw[name] if name in raw else pd.Series([None] * len(raw), dtype=object)
             base[name] = clean_code(col) if name == "credit_code" else clean_text(col)
-        # a few distinct words over many rows: mapped once each (every value is text or NaN)
-        words = {
-            v: _CATEGORY_WORDS.get(_key(v), v)
-            for v in base["category"].dropna().unique()
-            if isinstance(v, str)
-        }
-        base["category"] = (
-            base["category"].map(words)
-            if words
-            else base["category"].map(
-                lambda v: _CATEGORY_WORDS.get(_key(v), v) if isinstance(v, str) else v
-            )
-        )
+        # a few distinct words over many rows: mapped once each (clean_text gives text or NaN;
+        # NaN, not in the dict, stays NaN)
+        words = {v: _CATEGORY_WORDS.get(_key(v), v) for v in base["category"].dropna().unique()}
+        base["category"] = base["category"].map(words)
         resolved = resolver.resolve_series(base["township"])
         base["township"] = resolved.where(resolved.notna(), base["township"]).astype("str")
         base["scale"] = parse_scale(base["scale"])
