@@ -21,6 +21,8 @@ Contenders:
            national scale on a 1-in-20 subset of the files, extrapolated linearly by rows
   floor    benchmarks/floor.py: python-calamine reading every cell, one process
   floor2   the same over two processes (information: what parallel reading can reach)
+  bounds   province, after the rounds: benchmarks/bounds.py, the least a whole run can cost
+           (imports + floor2 + as many one-cell workbooks as the run's feedback workbooks)
 
 Results are merged into benchmarks/results.json (one entry per scale).
 """
@@ -294,7 +296,31 @@ def bench_scale(scale: str, runs: int, full_national: bool) -> dict:
                                                 "formats", "planted_error_share")}
     if scale == "county":
         result["county_checks"] = county_checks(runs)
+    if scale == "province":
+        result["bounds"] = lower_bound(runs, result["floor2"]["wall"])
     return result
+
+
+def lower_bound(runs: int, floor2: float) -> dict:
+    """The least a whole province run can cost (benchmarks/bounds.py): importing the library
+    stack, reading every cell over two processes (floor2), and writing as many one-cell
+    workbooks as the cqo run wrote return-to-sender workbooks, over two processes."""
+    feedback = OUT / "province" / "cqo" / QUARTER / "退回修改"
+    count = len(list(feedback.glob("*.xlsx")))
+    samples = []
+    for i in range(runs):
+        print(f"  province bound {i + 1}/{runs}: {count} one-cell workbooks ...", end="",
+              flush=True)
+        r = measure([PY, str(HERE / "bounds.py"), "--workbooks", str(count), "--jobs", "2"],
+                    cwd=ROOT)
+        if r["rc"] != 0:
+            raise RuntimeError(f"bounds failed: {r['stderr']}")
+        samples.append(_json_line(r["stdout"]))
+        print(f" {samples[-1]['workbook_seconds']:.2f} s", flush=True)
+    imports = _median([s["imports"] for s in samples])
+    books = _median([s["workbook_seconds"] for s in samples])
+    return {"imports": imports, "workbooks": count, "workbook_seconds": books,
+            "floor2": floor2, "total": round(imports + floor2 + books, 3)}
 
 
 def county_checks(runs: int) -> dict:
@@ -440,6 +466,22 @@ def budget_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def bound_line(results: dict) -> str:
+    """The province lower bound against its two budgets, in words (README)."""
+    pro = results.get("province", {})
+    b = pro.get("bounds")
+    if not b or "floor" not in pro or "naive" not in pro:
+        return ""
+    floor, naive = pro["floor"]["wall"], pro["naive"]["wall"]
+    return (
+        f"Province lower bound: imports {b['imports']:.2f} s + reading every cell over 2 "
+        f"processes {b['floor2']:.2f} s + {b['workbooks']} one-cell workbooks over 2 processes "
+        f"{b['workbook_seconds']:.2f} s = {b['total']:.2f} s, i.e. {b['total'] / floor:.1f}× "
+        f"the floor (budget ≤ 4×) and naive ÷ bound = {naive / b['total']:.1f}× (budget ≥ 8×), "
+        "before validating a row or writing any other output."
+    )
+
+
 def stage_table(results: dict) -> str:
     keys = ("ingest", "validate", "roster", "rates", "reports", "store")
     lines = ["| scale | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]
@@ -521,6 +563,9 @@ def main(argv: list[str] | None = None) -> int:
               f"100k→500k: {f['exponent_100k_500k']}")
     print()
     print(budget_table(results))
+    bound = bound_line(results)
+    if bound:
+        print("\n" + bound)
     return 0
 
 
