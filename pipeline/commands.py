@@ -59,7 +59,9 @@ def check_files(config: Config, files: list[Path], out: Path, quarter: str | Non
         if f.status != "ok":
             continue
         sources.setdefault(f.unit or "", {})[f.file] = Path(path)
-    written = feedback.write_all_feedback(out, findings, sources, raw.header_rows())
+    written = feedback.write_all_feedback(
+        out, findings, sources, raw.header_rows(), config.limits, personal=raw.personal_columns()
+    )
     return CheckResult(findings=findings, files=raw.files, feedback=written)
 
 

@@ -112,6 +112,19 @@ class IngestResult:
             if s.header_row is not None
         }
 
+    def personal_columns(self) -> dict[tuple[str, str], dict[int, str]]:
+        """(file, sheet) -> {0-based column: "id" | "mobile"}: where each sheet's ID numbers
+        and mobiles sit (the return-to-sender copies mask those columns whatever the cells
+        hold: an ID with a digit missing is still somebody's ID)."""
+        kinds = {"id_number": "id", "mobile": "mobile"}
+        out: dict[tuple[str, str], dict[int, str]] = {}
+        picked = self.columns[self.columns["field"].isin(list(kinds))]
+        for file, sheet, name, col in zip(
+            picked["_file"], picked["_sheet"], picked["field"], picked["col"], strict=True
+        ):
+            out.setdefault((file, sheet), {})[int(col)] = kinds[name]
+        return out
+
 
 # -- header vocabulary ---------------------------------------------------------------------
 

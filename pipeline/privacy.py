@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pandas as pd
 
@@ -54,6 +55,11 @@ def mask_mobile_text(value: object) -> str | None:
 # 15 to 18 characters: also an ID with a digit missing or one too many. Bounded by non-digits
 # only: "ID421223..." or "身份证421223..." are masked too.
 _ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})(\d{5,8})(\d{3}[\dXx])(?!\d)")
+# An ID written in groups: 422325 19890929 0792, 422325-19890929-0792, 4223 2519 8909 2907 92
+# (one space, dash or full-width space between digits). Only runs whose digits have an ID's
+# shape (a region, a real birth date) are masked: a date range "2019-01-01 2020-12-31" stays.
+_SEP = "[ \u3000-]"
+_SPACED_ID = re.compile(rf"(?<!\d)\d(?:{_SEP}?\d){{13,16}}{_SEP}?[\dXx](?!\d)")
 _MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?!\d)")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -78,10 +84,55 @@ def _is_credit_code(text: str) -> bool:
     return code[17] == _USCC_ALPHABET[(31 - total % 31) % 31]
 
 
+_ID15_SHAPE = re.compile(r"\d{8}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}")
+
+
+def _mask_spaced_id(match: re.Match[str]) -> str:
+    """A grouped ID with its first 6 and last 4 characters kept and the separators left where
+    they are; any other run of digits and separators unchanged."""
+    run = match[0]
+    chars = [c for c in run if c not in " \u3000-"]
+    digits = unicodedata.normalize("NFKC", "".join(chars)).upper()  # full-width digits too
+    if not (_ID_SHAPE.fullmatch(digits) or _ID15_SHAPE.fullmatch(digits)):
+        return run
+    out, seen = [], 0
+    for c in run:
+        if c in " \u3000-":
+            out.append(c)
+            continue
+        out.append(c if seen < 6 or seen >= len(chars) - 4 else "*")
+        seen += 1
+    return "".join(out)
+
+
 def mask_in_text(text: str) -> str:
     """Every ID-number-like and mobile-like run inside free text, masked."""
     text = _ID_IN_TEXT.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+    if any(c in text for c in " \u3000-"):
+        text = _SPACED_ID.sub(_mask_spaced_id, text)
     return _MOBILE_IN_TEXT.sub(lambda m: m[1] + "****" + m[2], text)
+
+
+def mask_personal(value: object, kind: str) -> object:
+    """A cell of a column that holds ID numbers (`kind` "id") or mobiles ("mobile"): masked
+    whatever its shape when it holds at least 7 digits (an ID with a digit missing, a
+    10-digit mobile, a number typed into the cell), as mask_id / mask_mobile mask the
+    validator's values; shorter text ("无", "待补") unchanged. Other cells: mask_cell."""
+    masked = mask_cell(value)
+    if masked is not value:
+        return masked
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return value
+    if isinstance(value, float):
+        if value != value or not value.is_integer():
+            return value
+        value = int(value)
+    text = str(value)
+    if sum(c.isdigit() for c in text) < 7:
+        return value
+    head, tail = (6, 4) if kind == "id" else (3, 4)
+    stripped = text.strip()
+    return str(_mask(pd.Series([stripped]), head, tail).iloc[0])
 
 
 def mask_cell(value: object) -> object:

@@ -670,3 +670,88 @@ def test_utf16_csv_and_a_workbook_named_csv_are_read_as_ingest_reads_them(tmp_pa
     assert _fill(wb["大市-Sheet1"]["B3"]) == SEVERITY_COLORS["error"]
     assert wb["大市补报-报送表"]["B4"].value == "崇阳乙公司"
     assert wb["大市补报-参数"].sheet_state == "hidden"
+
+
+def test_id_and_mobile_columns_are_masked_whatever_they_hold(tmp_path):
+    """The columns ingest mapped to 身份证号 / 手机 are masked below the header even where the
+    value is malformed (a digit missing, written in groups); other columns only where an ID
+    or mobile is recognised; the title above the header is left alone."""
+    src = tmp_path / "桂花泉镇.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("Sheet1")
+    ws.write_string(0, 0, "填报日期：20261008 联系电话 0715-3312345")
+    ws.write_row(1, 0, ["企业名称", "身份证号码", "手机", "备注"])
+    ws.write_row(
+        2, 0, ["甲公司", "422325 19890929 0792", "1824975535", "法人 422325-19890929-0792"]
+    )
+    ws.write_row(3, 0, ["乙公司", "42232519890929079", "138 1234 5678", "2019-01-01 2020-12-31"])
+    ws.write_row(4, 0, ["丙公司", "无", "待补", ""])
+    wb.close()
+    findings = _frame([_finding("mobile_bad", "error", src.name, 3, 2, "手机号码应为 11 位",
+                                sheet="Sheet1", unit="桂花泉镇", value="182***5535")])  # fmt: skip
+
+    out = write_feedback(tmp_path / "o.xlsx", "桂花泉镇", findings, {src.name: src},
+                         {(src.name, "Sheet1"): 2},
+                         personal={(src.name, "Sheet1"): {1: "id", 2: "mobile"}})  # fmt: skip
+
+    ws = openpyxl.load_workbook(out)["Sheet1"]
+    assert ws["A1"].value == "填报日期：20261008 联系电话 0715-3312345"
+    assert ws["B3"].value == "422325 ******** 0792"
+    assert ws["C3"].value == "182***5535"  # as the validator's value shows it
+    assert ws["D3"].value == "法人 422325-********-0792"
+    assert ws["B4"].value == "422325*******9079"
+    assert ws["C4"].value == "138****5678"
+    assert ws["D4"].value == "2019-01-01 2020-12-31"  # a date range is not an ID
+    assert (ws["B5"].value, ws["C5"].value) == ("无", "待补")
+    text = "".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    assert "19890929" not in text and "1234" not in text.replace("0715-3312345", "")
+
+
+def test_a_hidden_sheet_with_problems_is_shown_and_said_so(tmp_path):
+    src = _xlsx_source(tmp_path / "天城镇.xlsx")
+    wb = openpyxl.load_workbook(src)
+    old = wb.create_sheet("2025年四季度")
+    old.append(HEADER)
+    old.append(ROWS[0])
+    old.sheet_state = "hidden"
+    wb.save(src)
+    findings = _frame([_finding("duplicate_in_submission", "warning", src.name, 2, 1,
+                                "企业重复填报", sheet="2025年四季度")])  # fmt: skip
+
+    out = write_feedback(tmp_path / "o.xlsx", "天城镇", findings, {src.name: src},
+                         {(src.name, "2025年四季度"): 1})  # fmt: skip
+
+    book = openpyxl.load_workbook(out)
+    assert book["2025年四季度"].sheet_state == "visible"
+    assert book["2025年四季度"].sheet_properties.tabColor.rgb.endswith(
+        SEVERITY_COLORS["noncompliant"][-6:]
+    )
+    assert book["参数"].sheet_state == "hidden"  # no problem there: as the sender left it
+    notes = " ".join(str(c.value) for c in book["问题说明"]["A"] if c.value)
+    assert "隐藏的工作表（2025年四季度）" in notes
+
+
+def test_copied_sheet_layout_ignores_notes_and_prints_landscape(tmp_path):
+    src = tmp_path / "天城镇.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("报送表")
+    ws.write_string(0, 0, "天城镇首席质量官登记汇总表（2026年第三季度）")
+    ws.write_row(1, 0, ["序号", "企业名称", "首席质量官"])
+    ws.write_row(2, 0, [1, "崇阳甲公司", "张三"])
+    ws.write_string(4, 0, "填表人：王五    审核人：赵六    联系电话：0715-3312345")
+    wb.close()
+    findings = _frame([_finding("required", "error", src.name, 3, 2, "缺少首席质量官姓名" * 6)])
+
+    out = write_feedback(tmp_path / "o.xlsx", "天城镇", findings, {src.name: src},
+                         {(src.name, "报送表"): 2})  # fmt: skip
+
+    book = openpyxl.load_workbook(out)
+    copy = book["报送表"]
+    assert copy.column_dimensions["A"].width < 10  # 序号, not the title or the 填表人 line
+    assert copy.page_setup.orientation == "landscape"
+    assert copy.sheet_properties.pageSetUpPr.fitToPage
+    assert copy.page_setup.fitToWidth in (None, 1) and copy.page_setup.fitToHeight == 0  # 1 wide
+    assert copy.print_title_rows == "$1:$2"
+    summary = book["问题说明"]
+    row = next(c.row for c in summary["F"] if c.value and "缺少首席质量官姓名" in str(c.value))
+    assert summary.row_dimensions[row].height >= 30  # a long reason gets the rows it wraps to

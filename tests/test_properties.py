@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import numpy as np
@@ -312,3 +313,27 @@ def test_range_helpers_agree_on_a_plain_sheet():
     with zipfile.ZipFile(io.BytesIO(data)) as zf, io.BytesIO(data) as fh:
         assert _xlsx_range(fh, zf.getinfo("xl/worksheets/sheet1.xml")) == (3, 3, 1)
     assert np.prod(scan.bound()) == 9
+
+
+@SETTINGS
+@given(
+    valid_ids(),
+    st.lists(st.sampled_from(["", "", " ", "-", "\u3000"]), min_size=17, max_size=17),
+    _NOT_DIGIT_EDGE.filter(lambda t: not t or t[-1] not in " -\u3000"),
+    st.text(max_size=20),
+)
+def test_an_id_written_in_groups_is_masked_to_six_and_four(number, gaps, before, after):
+    """422325 19890929 0792, 422325-19890929-0792, any single separators between digits: the
+    birth date and the sequence never show."""
+    grouped = "".join(d + sep for d, sep in zip(number, [*gaps, ""], strict=True))
+    if after and (after[0].isdigit() or after[0] in " -\u3000"):
+        after = "。" + after
+    out = mask_in_text(before + grouped + after)
+    kept = re.sub("[ \u3000-]", "", out)
+    assert number[6:14] not in kept
+    assert number[:6] + "*" * 8 + number[-4:] in kept
+
+
+def test_digit_groups_that_are_not_an_id_stay():
+    assert mask_in_text("2019-01-01 2020-12-31") == "2019-01-01 2020-12-31"
+    assert mask_in_text("0715-3312345 0715-3312346") == "0715-3312345 0715-3312346"

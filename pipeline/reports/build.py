@@ -128,8 +128,9 @@ def write_quarter_reports(
     feedback_dir = out / "退回修改"
     _clear_stale(feedback_dir)
     pending = feedback.start_all_feedback(
-        feedback_dir, findings, sources, raw.header_rows(), config.limits
-    )
+        feedback_dir, findings, sources, raw.header_rows(), config.limits,
+        personal=raw.personal_columns(),
+    )  # fmt: skip
     try:
         _write_documents(written, config, quarter, out, base_status, roster, changes, findings,
                          rates, previous_rates, trend, summary)

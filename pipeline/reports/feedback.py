@@ -48,7 +48,7 @@ from pipeline import parallel
 from pipeline.config import Limits
 from pipeline.fsutil import atomic_path, safe_component
 from pipeline.ingest import csv_rows
-from pipeline.privacy import mask_cell
+from pipeline.privacy import mask_cell, mask_personal
 from pipeline.reports.xlsx import WORKBOOK_OPTIONS, display_width, fit_cell_text
 
 log = logging.getLogger(__name__)
@@ -205,6 +205,8 @@ class _Sheet:
     rows: list[list[object]] = field(default_factory=list)  # rows[0][0] is A1
     state: str = "visible"  # visible / hidden / veryHidden
     header_row: int | None = None  # 1-based
+    # 0-based column -> "id" / "mobile": where ingest found the ID numbers and mobiles
+    personal: dict[int, str] = field(default_factory=dict)
     # 0-based (first_row, first_col, last_row, last_col), within the data, non-overlapping
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     # 1-based (row, col) of every merged cell but the top-left -> that top-left cell
@@ -350,6 +352,7 @@ def _read_sources(
     header_rows: dict[tuple[str, str], int],
     sheets_by_file: dict[str, set[str]],
     limits: Limits,
+    personal: dict[tuple[str, str], dict[int, str]] | None = None,
 ) -> _Sources:
     out = _Sources()
     own_names = len(sources) == 1 and all(
@@ -368,6 +371,7 @@ def _read_sources(
             continue
         stem = Path(file).stem
         file_headers = [v for k, v in header_rows.items() if k[0] == file]
+        file_personal = [v for k, v in (personal or {}).items() if k[0] == file]
         for sheet in sheets:
             if own_names:
                 wanted = sheet.name
@@ -379,6 +383,10 @@ def _read_sources(
             if header is None and is_csv and len(file_headers) == 1:
                 header = file_headers[0]  # a csv: whatever ingest called its one sheet
             sheet.header_row = int(header) if header else None
+            columns = (personal or {}).get((file, sheet.name))
+            if columns is None and is_csv and len(file_personal) == 1:
+                columns = file_personal[0]
+            sheet.personal = dict(columns or {})
             out.sheets.append(sheet)
             if is_csv:
                 out.single_sheet_files[file] = sheet
@@ -477,10 +485,15 @@ def _write_value(ws, r: int, c: int, value: object, formats: _Formats, bold, fil
 
 def _column_widths(sheet: _Sheet) -> dict[int, int]:
     """0-based column -> width fitting the first rows' values (CJK counts 2). Text of a range
-    merged across columns (a title, a note under the table) spreads over them: not counted."""
+    merged across columns (a title, a note under the table) spreads over them, and a row
+    holding one value (a title or a 填表人 note typed into column A) is not a table row: not
+    counted; nor are the rows above the header."""
     spread = {(r0, c0) for r0, c0, _, c1 in sheet.merged if c1 > c0}
     widths: dict[int, int] = {}
+    first = sheet.header_row - 1 if sheet.header_row else 0
     for r, row in enumerate(sheet.rows[:_WIDTH_SAMPLE_ROWS]):
+        if r < first or sum(v is not None and v != "" for v in row) < 2:
+            continue
         for c, value in enumerate(row):
             if value is None or value == "" or (spread and (r, c) in spread):
                 continue
@@ -498,7 +511,11 @@ def _column_widths(sheet: _Sheet) -> dict[int, int]:
 
 def _write_sheet(wb, formats: _Formats, sheet: _Sheet, marks: _Marks | None) -> None:
     ws = wb.add_worksheet(sheet.title)
-    if sheet.state == "hidden":
+    if marks and sheet.state != "visible":
+        # A hidden sheet with marks is shown (tab in the warning colour): a link to a hidden
+        # sheet does nothing in Excel, and the sender would never see its coloured cells.
+        ws.set_tab_color(_rgb(SEVERITY_COLORS["noncompliant"]))
+    elif sheet.state == "hidden":
         ws.hide()
     elif sheet.state == "veryHidden":
         ws.very_hidden()
@@ -516,13 +533,19 @@ def _write_sheet(wb, formats: _Formats, sheet: _Sheet, marks: _Marks | None) -> 
         # A two-row header: the row above is bold too when labels are merged down into it.
         if any(r0 == header - 2 and r1 >= header - 1 for r0, _, r1, _ in sheet.merged):
             bold_rows.add(header - 2)
+    # ID and mobile columns (below the header) are masked whatever the cells hold; any other
+    # cell where an ID or a mobile is recognised in it.
+    personal = sheet.personal if header else {}
     for r, row in enumerate(sheet.rows):
         bold = r in bold_rows
+        data_row = header is not None and r >= header
         for c, value in enumerate(row):
             if value is None or value == "":
                 continue
             fill = fills.pop((r + 1, c + 1), None) if fills else None
-            _write_value(ws, r, c, mask_cell(value), formats, bold, fill)
+            kind = personal.get(c) if data_row else None
+            shown = mask_personal(value, kind) if kind else mask_cell(value)
+            _write_value(ws, r, c, shown, formats, bold, fill)
     for (row, col), fill in fills.items():  # marked or tinted cells without a value
         ws.write_blank(row - 1, col - 1, None, formats.get(None, False, fill))
     if marks:
@@ -530,6 +553,10 @@ def _write_sheet(wb, formats: _Formats, sheet: _Sheet, marks: _Marks | None) -> 
             ws.write_comment(row - 1, col - 1, text, _comment_options(text))
     if header and header <= _MAX_FROZEN_ROW and len(sheet.rows) > header:
         ws.freeze_panes(header, 0)
+        ws.repeat_rows(0, header - 1)
+    ws.set_landscape()  # a submission table is wide: A4 landscape, as wide as one page
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
 
 
 # -- the 问题说明 sheet ------------------------------------------------------------------------
@@ -563,6 +590,13 @@ def _column_label(f: dict) -> str:
 
 def _quoted(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
+
+
+def _lines(text: str, width: int) -> int:
+    """Lines `text` wraps to in a column `width` characters wide (CJK counts 2)."""
+    return sum(
+        max(1, math.ceil(display_width(part) / max(1, width - 2))) for part in text.split("\n")
+    )
 
 
 def _write_summary(
@@ -612,6 +646,15 @@ def _write_summary(
         notes.append(
             "以下文件无法读取，未附原表，请按表中位置在原文件中修改：" + "、".join(missing)
         )
+    shown = sorted(
+        {f["_sheet"] for f in findings if (t := sources.target(f["_file"], f["_sheet"]))
+         and t.state != "visible" and f["_row"] is not None}
+    )  # fmt: skip
+    if shown:
+        notes.append(
+            "原表中隐藏的工作表（" + "、".join(shown) + "）也有问题，本文件中已将其取消隐藏"
+            "（标签为橙色）；如其中是过期数据，请在原文件中删除该工作表。"
+        )
     for i, note in enumerate(notes, start=1):
         ws.merge_range(i, 0, i, ncols - 1, "", note_fmt)
         ws.write_string(i, 0, _clean(note), note_fmt)
@@ -636,6 +679,11 @@ def _write_summary(
             f["message"],
             f["value"],
         )
+        lines = max(
+            _lines(v, _TABLE_WIDTHS[c]) for c, v in enumerate(values) if isinstance(v, str) and v
+        )
+        if lines > 1:  # wrapped text needs the row's height (LibreOffice and WPS do not fit it)
+            ws.set_row(r, 15 * lines + 3)
         for c, value in enumerate(values):
             fmt = severity_fmts.get(severity, cell_fmt) if c == 4 else cell_fmt
             if isinstance(value, str):
@@ -676,6 +724,7 @@ def write_feedback(
     sources: dict[str, Path],
     header_rows: dict[tuple[str, str], int],
     limits: Limits | None = None,
+    personal: dict[tuple[str, str], dict[int, str]] | None = None,
 ) -> Path:
     """Write the return-to-sender workbook of one unit and return its path.
 
@@ -684,6 +733,8 @@ def write_feedback(
     value at its original row and column; a single .xlsx/.xlsm source keeps its sheet names,
     otherwise they are "<file stem>-<sheet>". See the module docstring for what is kept.
     `limits`: a source larger than these is not copied (its findings are listed only).
+    `personal`: (file, sheet) -> {0-based column: "id" / "mobile"} (IngestResult.
+    personal_columns): those columns are masked below the header whatever their cells hold.
     """
     path = Path(path)
     records = _records(findings)
@@ -692,7 +743,7 @@ def write_feedback(
         if f["_file"] and f["_sheet"]:
             sheets_by_file.setdefault(f["_file"], set()).add(f["_sheet"])
 
-    read = _read_sources(sources, header_rows, sheets_by_file, limits or Limits())
+    read = _read_sources(sources, header_rows, sheets_by_file, limits or Limits(), personal)
     parts: dict[int, tuple[_Sheet, list[dict]]] = {}  # id(sheet) -> its findings with a row
     for f in sorted(
         (f for f in records if f["_row"] is not None), key=lambda f: (f["_file"], f["_sheet"])
@@ -729,12 +780,15 @@ def write_all_feedback(
     sources_by_unit: dict[str, dict[str, Path]],
     header_rows: dict[tuple[str, str], int],
     limits: Limits | None = None,
+    personal: dict[tuple[str, str], dict[int, str]] | None = None,
 ) -> dict[str, Path]:
     """One workbook per unit that has findings: folder/<safe unit>.xlsx. Returns unit -> path.
 
     Findings whose unit is unknown cannot be returned to anyone; they stay in 问题清单.xlsx.
     """
-    return start_all_feedback(folder, findings, sources_by_unit, header_rows, limits).result()
+    return start_all_feedback(
+        folder, findings, sources_by_unit, header_rows, limits, personal
+    ).result()
 
 
 class PendingFeedback:
@@ -777,6 +831,7 @@ def start_all_feedback(
     sources_by_unit: dict[str, dict[str, Path]],
     header_rows: dict[tuple[str, str], int],
     limits: Limits | None = None,
+    personal: dict[tuple[str, str], dict[int, str]] | None = None,
 ) -> PendingFeedback:
     """write_all_feedback, started: with many units the workbooks are written by worker
     processes while the caller goes on (the other reports); `.result()` waits for them."""
@@ -801,7 +856,8 @@ def start_all_feedback(
             raise ValueError(f"反馈文件路径越出输出目录：{path}")
         sources = sources_by_unit.get(unit, {})
         rows = {k: v for k, v in header_rows.items() if k[0] in sources}
-        jobs.append((path, unit, by_unit[unit], sources, rows, limits or Limits()))
+        cols = {k: v for k, v in (personal or {}).items() if k[0] in sources}
+        jobs.append((path, unit, by_unit[unit], sources, rows, limits or Limits(), cols))
     workers = parallel.worker_count(len(jobs), big_enough=len(jobs) >= PARALLEL_MIN_UNITS)
     if workers <= 1:
         return PendingFeedback(jobs)
