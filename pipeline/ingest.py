@@ -533,21 +533,34 @@ def _is_note_row(cells: list[object]) -> bool:
     )
 
 
+_DATE_IN_TITLE = re.compile(r"(?:填报|报送|填表)日期\s*[:：]\s*(\S+?(?:日|\d))(?:\s|$)")
+_DATE_LABEL_LAST = re.compile(r"(?:填报|报送|填表)日期\s*[:：]?\s*$")
+
+
 def _title_hints(rows: list[list[object]], header_row: int) -> tuple[str | None, str | None]:
-    """Unit and fill date written in the title rows above the header
-    (填报单位：XX 填报日期：...)."""
+    """Unit and fill date written in the title rows above the header: 填报单位：XX 填报日期：...
+    in one cell, or the label ending a cell and the date in the next filled cell of the row
+    (the templates' open date cell; many senders' own layouts)."""
     unit_text = date_text = None
     for row in rows[: max(0, header_row - 0)]:
-        for cell in row:
+        for i, cell in enumerate(row):
             text = _cell_text(cell)
             if not text:
                 continue
             m = _UNIT_IN_TITLE.search(text)
             if m and unit_text is None:
                 unit_text = m.group(1)
-            d = re.search(r"(?:填报|报送|填表)日期\s*[:：]\s*(\S+?(?:日|\d))(?:\s|$)", text)
-            if d and date_text is None:
+            if date_text is not None:
+                continue
+            d = _DATE_IN_TITLE.search(text)
+            if d:
                 date_text = d.group(1)
+            elif _DATE_LABEL_LAST.search(text):
+                after = next((c for c in row[i + 1 :] if _cell_text(c)), None)
+                if isinstance(after, dt.datetime | dt.date):
+                    date_text = after.strftime("%Y-%m-%d")
+                elif after is not None and not re.search("[:：]", _cell_text(after)):
+                    date_text = _cell_text(after)  # (not the next label: 报送季度：...)
     return unit_text, date_text
 
 

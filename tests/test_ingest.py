@@ -81,6 +81,32 @@ def test_title_rows_header_synonyms_and_note_rows(tmp_path, config):
     assert result.unknown_headers.empty  # 序号 is dropped without comment
 
 
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (["填报单位：天城镇", "填报日期：", dt.datetime(2026, 10, 8)], "2026-10-08"),
+        (["填报单位：天城镇   填报日期：", None, "2026.10.8"], "2026.10.8"),
+        (["填报单位：天城镇", "填报日期：", None, "报送季度：2026年第三季度"], None),
+    ],
+)
+def test_fill_date_in_the_cell_after_its_label(tmp_path, config, cells, expected):
+    """The label ending one cell and the date typed into a later cell of the same row (the
+    templates' open date cell, and many senders' layouts); never the next label."""
+    wb = xlsxwriter.Workbook(tmp_path / "天城镇.xlsx")
+    ws = wb.add_worksheet("汇总表")
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for c, value in enumerate(cells):
+        if isinstance(value, dt.datetime):
+            ws.write_datetime(0, c, value, date_fmt)
+        elif value is not None:
+            ws.write_string(0, c, value)
+    ws.write_row(1, 0, ["企业名称", "首席质量官姓名", "身份证号码"])
+    ws.write_row(2, 0, ["崇阳县天城机械有限公司", "张伟", ID_A])
+    wb.close()
+    report = read_quarter(tmp_path, config).files[0]
+    assert report.unit == "天城镇" and report.title_date == expected
+
+
 def test_two_row_merged_header(tmp_path, config):
     wb = xlsxwriter.Workbook(tmp_path / "沙坪镇报送表.xlsx")
     ws = wb.add_worksheet()

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import openpyxl
 import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from pipeline.config import Profile, Unit
+from pipeline.config import Profile, Unit, load_config
 from pipeline.fields import FIELDS
 from pipeline.reports.templates import (
     COLUMNS,
     DATA_SHEET,
     HELP_SHEET,
     REQUIRED,
+    write_template,
     write_templates,
 )
 
 HEADER_ROW = 3  # Excel row of the header: title, 填报单位 line, header
+ROOT = Path(__file__).resolve().parents[1]
 
 BASE = pd.DataFrame(
     {
@@ -80,7 +85,9 @@ def test_header_row_holds_the_canonical_labels(templates):
     assert wb.sheetnames[:2] == [DATA_SHEET, HELP_SHEET]
     ws = wb[DATA_SHEET]
     assert ws["A1"].value == "崇阳县企业首席质量官登记汇总表"
-    assert ws["A2"].value.startswith("填报单位：天城镇   填报日期：")
+    assert ws["A2"].value == "填报单位：天城镇"
+    assert ws["C2"].value == "填报日期："
+    assert ws["F2"].value == "报送季度：2026年第三季度"
     labels = [c.value for c in ws[HEADER_ROW]]
     assert [label.lstrip("*") for label in labels] == [FIELDS[f] for f in COLUMNS]
     assert "*身份证号" in labels and "*企业名称" in labels and "手机" in labels
@@ -194,3 +201,44 @@ def test_unit_names_never_escape_the_folder(tmp_path):
     path = written["../evil"]
     assert path.resolve().parent == folder.resolve()
     assert openpyxl.load_workbook(path)[DATA_SHEET]["A2"].value.startswith("填报单位：../evil")
+
+
+@pytest.mark.parametrize("typed", [dt.date(2026, 10, 8), "2026-10-08"])
+def test_filing_date_is_typed_into_an_open_cell_and_read_back(tmp_path, typed):
+    """填报日期 is an unlocked date cell on the protected sheet; a filled template gives the
+    reader the unit and the title date (lateness is judged by it)."""
+    from pipeline.ingest import UnitResolver, quarter_fill_date, read_file
+
+    path = write_template(tmp_path / "天城镇.xlsx", UNITS[0], BASE, "崇阳县2022", "2026Q3")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[DATA_SHEET]
+    assert ws.protection.sheet is True
+    assert ws["C2"].value == "填报日期："
+    date_cell = ws["D2"]
+    assert date_cell.protection.locked is False
+    assert date_cell.number_format == "yyyy-mm-dd"
+    assert "D2:E2" in {str(r) for r in ws.merged_cells.ranges}
+    dvs = [dv for dv in ws.data_validations.dataValidation if "D2" in str(dv.sqref)]
+    assert len(dvs) == 1 and dvs[0].type == "date"
+    assert ws["A2"].protection.locked and ws["F2"].protection.locked
+
+    date_cell.value = typed
+    ws.cell(HEADER_ROW + 1, _col(ws, "cqo_name")).value = "张伟"
+    wb.save(path)
+
+    saved = openpyxl.load_workbook(path)[DATA_SHEET]
+    assert saved.protection.sheet is True and saved["D2"].protection.locked is False
+    config = load_config(ROOT / "config.yaml")
+    report = read_file(path, path.name, config, UnitResolver(config.units))[0]
+    assert report.status == "ok" and report.unit == "天城镇"
+    assert report.title_date == "2026-10-08"
+    assert quarter_fill_date(report) == dt.date(2026, 10, 8)
+
+
+def test_blank_filing_date_gives_no_title_date(templates):
+    from pipeline.ingest import UnitResolver, read_file
+
+    config = load_config(ROOT / "config.yaml")
+    path = templates["天城镇"]
+    report = read_file(path, path.name, config, UnitResolver(config.units))[0]
+    assert report.status == "ok" and report.title_date is None and report.unit == "天城镇"

@@ -119,6 +119,13 @@ _MIN_DATA_ROWS = 500
 _SPARE_ROWS = 100
 _TITLE_ROW, _INFO_ROW, _HEADER_ROW = 0, 1, 2
 _FIRST_DATA_ROW = 3
+# The 填报单位 line (row 2): 填报单位 in A:B (locked), the label 填报日期： in C and the date the
+# unit types in D:E (unlocked, a date), 报送季度 after it. The reader (ingest._title_hints)
+# takes the filled cell after a cell ending with the label.
+_DATE_LABEL_COL = 2
+_DATE_COLS = (3, 4)
+_QUARTER_COL = 5
+
 _INLINE_LIST_LIMIT = 255
 
 
@@ -214,6 +221,31 @@ class _Lists:
         return f"='{LISTS_SHEET}'!${name}$1:${name}${len(items)}"
 
 
+def _write_info_row(
+    book: xlsxwriter.Workbook, ws: Worksheet, unit: Unit, quarter: str | None, info
+) -> None:
+    """Row 2: 填报单位 (locked), 填报日期 (an open date cell), 报送季度 (see _DATE_COLS)."""
+    last_col = len(COLUMNS) - 1
+    ws.merge_range(_INFO_ROW, 0, _INFO_ROW, _DATE_LABEL_COL - 1, f"填报单位：{unit.name}", info)
+    label = book.add_format({"font_size": 11, "valign": "vcenter", "align": "right"})
+    ws.write_string(_INFO_ROW, _DATE_LABEL_COL, "填报日期：", label)
+    date_input = book.add_format({
+        "font_size": 11, "valign": "vcenter", "align": "center", "num_format": "yyyy-mm-dd",
+        "locked": False, "border": 1, "bg_color": "#FFF2CC",
+    })  # fmt: skip
+    first, last = _DATE_COLS
+    ws.merge_range(_INFO_ROW, first, _INFO_ROW, last, None, date_input)
+    if ws.data_validation(_INFO_ROW, first, _INFO_ROW, last, {
+        "validate": "date", "criteria": "between",
+        "minimum": dt.date(2000, 1, 1), "maximum": dt.date(2100, 12, 31),
+        "error_type": "warning", "error_message": "请填写日期，例如 2026-10-08。",
+        "input_title": "填报日期", "input_message": "填写报送本表的日期，例如 2026-10-08",
+    }) == -2:  # fmt: skip
+        raise ValueError("数据验证未能写入：填报日期")
+    quarter_text = f"报送季度：{_quarter_text(quarter)}" if quarter else ""
+    ws.merge_range(_INFO_ROW, _QUARTER_COL, _INFO_ROW, last_col, quarter_text, info)
+
+
 def _write_data_sheet(
     book: xlsxwriter.Workbook,
     unit: Unit,
@@ -253,14 +285,14 @@ def _write_data_sheet(
     locked_fmt = {f: cell_format(f, True) for f in COLUMNS}
 
     ws.merge_range(_TITLE_ROW, 0, _TITLE_ROW, last_col, f"{county}企业首席质量官登记汇总表", title)
-    info_text = f"填报单位：{unit.name}   填报日期："
-    if quarter:
-        info_text += f"          报送季度：{_quarter_text(quarter)}"
-    ws.merge_range(_INFO_ROW, 0, _INFO_ROW, last_col, info_text, info)
+    _write_info_row(book, ws, unit, quarter, info)
     ws.set_row(_TITLE_ROW, 30)
+    ws.set_row(_INFO_ROW, 22)
     ws.set_row(_HEADER_ROW, 32)
 
     widths = [display_width(_label(f)) + 2 for f in COLUMNS]
+    # The 填报单位 line's merged A:B cell holds the unit's name even with no enterprises.
+    widths[0] = max(widths[0], display_width(f"填报单位：{unit.name}") + 2 - widths[1])
     for c, field in enumerate(COLUMNS):
         ws.write_string(
             _HEADER_ROW, c, _label(field), required_header if field in REQUIRED else header
@@ -398,7 +430,8 @@ def _write_help_sheet(
         ],
         "五、身份证号、统一社会信用代码、手机号列已设为文本格式：请直接输入，从其他表格复制时"
         "请用“选择性粘贴—数值”，切勿变成 4.21223E+17 这样的数字（末几位会丢失，无法恢复）。",
-        "六、日期请填写为 2024-03-15 这样的日期；质量工作年限填数字（年），如 5 或 3.5。",
+        "六、日期请填写为 2024-03-15 这样的日期；质量工作年限填数字（年），如 5 或 3.5。"
+        "报送时请在表格第2行“填报日期：”右侧的黄色格内填写报送日期。",
         "七、更换首席质量官时：原任人员所在行的“任职状态”填“离任”，新任人员另起一行填“在任”，"
         "并填写任命日期。",
         f"八、{when}",
