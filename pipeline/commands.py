@@ -10,8 +10,8 @@ import pandas as pd
 
 from pipeline import ingest, targets
 from pipeline.config import Config
+from pipeline.fields import SEVERITY_LABELS
 
-SEVERITY_LABELS = {"error": "错误", "noncompliant": "不合格", "warning": "提醒"}
 SEVERITY_ORDER = {"error": 0, "noncompliant": 1, "warning": 2}
 
 

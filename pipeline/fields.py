@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# How each severity is named to people (findings lists, comments, messages). One table: a
+# clerk filters 问题清单 by these words.
+SEVERITY_LABELS: dict[str, str] = {"error": "错误", "noncompliant": "不合格", "warning": "提醒"}
+
 # Order follows the seed's registration form (附件: 崇阳县企业首席质量官登记表).
 FIELDS: dict[str, str] = {
     "enterprise_name": "企业名称",

@@ -18,7 +18,6 @@ import pandas as pd
 
 Severity = Literal["error", "noncompliant", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("error", "noncompliant", "warning")
-SEVERITY_LABELS = {"error": "错误", "noncompliant": "不合格", "warning": "提示"}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
 from pathlib import Path
 
@@ -171,7 +172,9 @@ def test_changes_and_without_cqo(roster_book: openpyxl.Workbook) -> None:
     assert _row(changes, 3)["登记用时（天）"] is None
     assert _row(changes, 3)["变动类型"] == "离任"
     assert _row(changes, 3)["原首席质量官"] == "钱七"
-    assert _row(changes, 2)["填写日期"] == "2026-10-05"
+    assert _row(changes, 2)["填写日期"] == dt.datetime(2026, 10, 5)  # a date cell
+    assert _row(changes, 2)["任命日期"] == dt.datetime(2026, 8, 1)  # text read as a date
+    assert changes.cell(2, 8).number_format == "yyyy-mm-dd"
     without = roster_book["未聘任企业"]
     assert _header(without) == ["企业名称", "统一社会信用代码", "所属乡镇", "主管部门", "企业类别"]
     code = without.cell(row=2, column=2)
@@ -250,6 +253,7 @@ def test_issues_sheet(issues_book: openpyxl.Workbook) -> None:
         "行号",
         "列",
         "规则代码",
+        "问题类型",
         "严重程度",
         "问题说明",
         "值",
@@ -275,11 +279,14 @@ def test_issues_sheet(issues_book: openpyxl.Workbook) -> None:
     assert rows["mobile_format"]["问题说明"] == "手机号码格式有误：138****5678"
     assert rows["credit_code_checksum"]["值"] == CODE_1  # not personal: left as is
     assert rows["required"]["值"] is None
+    assert rows["education_below_min"]["问题类型"] == "学历未达任职条件"
     assert ws.cell(2, 4).data_type == "n"
-    formula = next(ws.cell(r, 9) for r in range(2, ws.max_row + 1) if ws.cell(r, 9).value == "=1+1")
+    formula = next(
+        ws.cell(r, 10) for r in range(2, ws.max_row + 1) if ws.cell(r, 10).value == "=1+1"
+    )
     assert formula.data_type == "s"
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:I7"
+    assert ws.auto_filter.ref == "A1:J7"
     formulas = [f for rng in ws.conditional_formatting for r in rng.rules for f in r.formula]
     assert {"错误", "不合格", "提醒"} <= {f.split('"')[1] for f in formulas}
 
@@ -288,14 +295,21 @@ def test_issues_summary(issues_book: openpyxl.Workbook) -> None:
     ws = issues_book["汇总"]
     cells = [[c.value for c in row] for row in ws.iter_rows()]
     header = cells[1]
-    assert header == ["填报单位", "错误", "不合格", "提醒", "合计"]
+    assert header[:5] == ["填报单位", "错误", "不合格", "提醒", "合计"]
     by_unit = {row[0]: row[1:5] for row in cells[2:5]}
     assert by_unit["白霓镇"] == [2, 0, 2, 4]
     assert by_unit["天城镇"] == [0, 1, 1, 2]
     assert by_unit["合计"] == [2, 1, 3, 6]
-    by_rule_at = next(i for i, row in enumerate(cells) if row[0] == "规则代码")
-    by_rule = {row[0]: row[1:3] for row in cells[by_rule_at + 1 :] if row[0]}
-    assert by_rule["id_checksum"] == ["错误", 1]
+    by_rule_at = next(i for i, row in enumerate(cells) if "规则代码" in row)
+    at = cells[by_rule_at].index("规则代码")
+    by_rule = {row[at]: row[at - 1 : at + 4] for row in cells[by_rule_at + 1 :] if row[at]}
+    assert by_rule["id_checksum"] == [
+        "身份证号校验位错误",
+        "id_checksum",
+        "错误",
+        1,
+        "身份证号校验位错误",
+    ]
     assert len(by_rule) == 6
 
 
@@ -330,7 +344,7 @@ def test_roster_text_is_escaped_and_kept(tmp_path: Path) -> None:
     from pipeline.reports.xlsx import TRUNCATED_MARK
 
     tricky = [
-        "A&B <公司> \"引号\"",
+        'A&B <公司> "引号"',
         " 前后有空格 ",
         "控制\x01字符\r回车",
         "_x0041_ 不是 A",
@@ -386,8 +400,13 @@ def test_reconciliation_counts_the_rows_as_written_without_loading_the_sheet(
 
     book = sheetxml.Book("t")
     names = [f"企业{i}" if i % 3 else None for i in range(1234)]
-    book.add_table("花名册", [sheetxml.Column("企业名称", names),
-                             sheetxml.Column("序号", [float(i) for i in range(1234)], True)])
+    book.add_table(
+        "花名册",
+        [
+            sheetxml.Column("企业名称", names),
+            sheetxml.Column("序号", [float(i) for i in range(1234)], True),
+        ],
+    )
     book.add_table("本季度变动", [sheetxml.Column("企业名称", ["甲", "乙"])])
     path = tmp_path / "b.xlsx"
     book.save(path)
@@ -397,3 +416,109 @@ def test_reconciliation_counts_the_rows_as_written_without_loading_the_sheet(
     assert run._data_rows(path, "未聘任企业") == 0
     sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("花名册")
     assert sheet.height - 1 == 1234
+
+
+def test_roster_dates_are_date_cells_and_unread_text_is_kept(tmp_path: Path) -> None:
+    """Dates as senders write them (2026-07-17, 2026/7/5, 2026年8月12日, 2026.8.20) become date
+    cells (yyyy-mm-dd; a 出生年月 such as 1985.06 as yyyy-mm), so the roster sorts and filters
+    by date; text that is no date stays as written."""
+    from python_calamine import CalamineWorkbook
+
+    from pipeline.normalize import parse_dates
+
+    appointed = ["2026-07-17", "2026/7/5", "2026年8月12日", "2026.8.20", "待定", None]
+    born = ["1985.06", "1990-01-01", "1979年3月", "19880512", "不详", None]
+    roster = pd.DataFrame(
+        {
+            "enterprise_name": [f"企业{i}" for i in range(6)],
+            "birth_date": born,
+            "appointment_date": appointed,
+            "fill_date": ["2026-10-08"] * 6,
+        },
+        dtype="str",
+    )
+    for field in ("birth_date", "appointment_date"):
+        roster[f"{field}_parsed"] = parse_dates(roster[field].astype("object"))[0]
+    # A stored roster's fill date may have no parsed column: the text is read here.
+    changes = pd.DataFrame(
+        {
+            "enterprise_name": ["企业0", "企业4"],
+            "change": ["新增", "变更"],
+            "appointment_date": ["2026.7.17", "七月"],
+            "fill_date": ["2026年10月8日", None],
+        }
+    )
+    path = write_roster(tmp_path / "花名册.xlsx", roster, changes, pd.DataFrame())
+
+    book = CalamineWorkbook.from_path(str(path))
+    rows = book.get_sheet_by_name("花名册").to_python()
+    header = rows[0]
+    col = {label: [r[header.index(label)] for r in rows[1:]] for label in header}
+    assert col["任命日期"] == [
+        dt.date(2026, 7, 17),
+        dt.date(2026, 7, 5),
+        dt.date(2026, 8, 12),
+        dt.date(2026, 8, 20),
+        "待定",  # not a date: kept as written
+        "",
+    ]
+    assert col["出生日期"][:4] == [
+        dt.date(1985, 6, 1),
+        dt.date(1990, 1, 1),
+        dt.date(1979, 3, 1),
+        dt.date(1988, 5, 12),
+    ]
+    assert col["出生日期"][4:] == ["不详", ""]
+    assert col["填写日期"] == [dt.date(2026, 10, 8)] * 6
+    change_rows = book.get_sheet_by_name("本季度变动").to_python()
+    assert [r[change_rows[0].index("任命日期")] for r in change_rows[1:]] == [
+        dt.date(2026, 7, 17),
+        "七月",
+    ]
+    assert [r[change_rows[0].index("填写日期")] for r in change_rows[1:]] == [
+        dt.date(2026, 10, 8),
+        "",
+    ]
+
+    ws = openpyxl.load_workbook(path)["花名册"]
+    head = _header(ws)
+    born_col = head.index("出生日期") + 1
+    formats = [ws.cell(r, born_col).number_format for r in range(2, 6)]
+    assert formats == ["yyyy-mm", "yyyy-mm-dd", "yyyy-mm", "yyyy-mm-dd"]  # month-only: yyyy-mm
+    assert ws.cell(6, born_col).data_type == "s" and ws.cell(6, born_col).value == "不详"
+    appointed_col = head.index("任命日期") + 1
+    assert ws.cell(2, appointed_col).is_date
+    letter = openpyxl.utils.get_column_letter(appointed_col)
+    assert ws.column_dimensions[letter].width >= 10  # yyyy-mm-dd fits, no ####
+
+
+def test_date_serials_follow_excel() -> None:
+    from pipeline.reports.sheetxml import date_serials
+
+    values = pd.to_datetime(["1899-12-31", "1900-01-01", "1900-02-28", "1900-03-01", None])
+    serials = date_serials(values)
+    assert np.isnan(serials[0]) and np.isnan(serials[4])  # before 1900, missing: no date
+    assert serials[1:4].tolist() == [1.0, 59.0, 61.0]  # Excel's 1900-02-29 is serial 60
+    assert date_serials(pd.to_datetime(["2026-10-08 12:00"])).tolist() == [46303.5]
+
+
+def test_issue_messages_wrap_and_summary_names_rules_in_chinese(
+    issues_book: openpyxl.Workbook,
+) -> None:
+    ws = issues_book["问题清单"]
+    header = _header(ws)
+    message = openpyxl.utils.get_column_letter(header.index("问题说明") + 1)
+    assert ws.column_dimensions[message].width >= 30
+    assert ws[f"{message}2"].alignment.wrap_text  # long messages wrap, never cut off
+    summary = issues_book["汇总"]
+    cells = {c.value: c for row in summary.iter_rows() for c in row if c.value is not None}
+    code = cells["education_below_min"]
+    assert summary.cell(code.row, code.column - 1).value == "学历未达任职条件"
+    explanation = summary.cell(code.row, code.column + 3)
+    assert explanation.value == "学历低于大专" and explanation.alignment.wrap_text
+    dims = summary.column_dimensions
+    assert dims[code.column_letter].width >= len("education_below_min")
+    assert dims[explanation.column_letter].width >= 50
+    # The by-unit count columns stay narrow: the wide columns are the rule table's own.
+    assert cells["填报单位"].column == 1 and code.column > cells["合计"].column
+    assert max(dims[letter].width for letter in "BCDE") <= 12

@@ -15,8 +15,6 @@ from pipeline.reports.context import ReportContext
 
 log = logging.getLogger(__name__)
 
-SEVERITY_LABELS = {"error": "错误", "noncompliant": "不合格", "warning": "提醒"}
-
 
 def lagging_enterprises(base_status: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
     """Base enterprises without a qualified CQO, with the reason in Chinese (masked data)."""

@@ -46,6 +46,7 @@ from python_calamine import CalamineWorkbook
 
 from pipeline import parallel
 from pipeline.config import Limits
+from pipeline.fields import SEVERITY_LABELS
 from pipeline.fsutil import atomic_path, safe_component
 from pipeline.ingest import csv_rows
 from pipeline.privacy import mask_cell, mask_personal
@@ -57,7 +58,6 @@ AUTHOR = "县质强办"
 SUMMARY_SHEET = "问题说明"
 
 SEVERITY_ORDER = ("error", "noncompliant", "warning")
-SEVERITY_LABELS = {"error": "错误", "noncompliant": "不合格", "warning": "提醒"}
 # Full colour on the cell a finding points at; a light tint on the rest of a row-level
 # finding's row. ARGB, as openpyxl reads them back.
 SEVERITY_COLORS = {"error": "FFFF8080", "noncompliant": "FFFFB266", "warning": "FFFFF066"}

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.fields import BASE_FIELDS, FIELDS
+from pipeline.fields import BASE_FIELDS, FIELDS, SEVERITY_LABELS
 from pipeline.fsutil import atomic_path
+from pipeline.normalize import DATE_FIELDS, parse_dates
 from pipeline.privacy import mask_id, mask_mobile
 from pipeline.reports import sheetxml, xlsx
 from pipeline.reports.xlsx import display_width
@@ -69,12 +70,12 @@ ISSUE_COLUMNS: dict[str, str] = {
     "_row": "行号",
     "column": "列",
     "rule": "规则代码",
+    "rule_label": "问题类型",
     "severity": "严重程度",
     "message": "问题说明",
     "value": "值",
 }
 
-SEVERITY_LABELS: dict[str, str] = {"error": "错误", "noncompliant": "不合格", "warning": "提醒"}
 
 _FILLS = {
     "错误": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
@@ -93,10 +94,13 @@ _MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 @dataclass
 class _Column:
     header: str
-    values: list[object]  # str or None; float or None when numeric
+    values: list[object]  # str or None; float or None when numeric; see sheetxml.Column.date
     numeric: bool = False
     identifier: bool = False
     max_width: int = 50
+    date: bool = False  # values: Excel serials (float) where a date was read, else the text
+    month_only: list[bool] | None = None
+    wrap: bool = False
 
 
 # -- public API ------------------------------------------------------------------------------
@@ -150,10 +154,10 @@ def write_issues(path: Path, findings: pd.DataFrame) -> Path:
     for key, label in ISSUE_COLUMNS.items():
         if key == "_row":
             cols.append(_Column(label, _numbers(frame[key]), numeric=True))
+        elif key == "message":  # long: wrapped in a wide column, never cut at its edge
+            cols.append(_Column(label, _texts(frame[key]), max_width=70, wrap=True))
         else:
-            cols.append(
-                _Column(label, _texts(frame[key]), max_width=60 if key == "message" else 40)
-            )
+            cols.append(_Column(label, _texts(frame[key]), max_width=40))
     severity_at = list(ISSUE_COLUMNS).index("severity")
     book = sheetxml.Book("首席质量官报送问题清单")
     _add_table(book, "问题清单", cols, highlight=(severity_at, list(SEVERITY_LABELS.values())))
@@ -169,7 +173,9 @@ def write_issues(path: Path, findings: pd.DataFrame) -> Path:
 
 def _roster_columns(roster: pd.DataFrame) -> list[_Column]:
     cols = [
-        _Column(label, _texts(roster[name]), identifier=name in IDENTIFIER_FIELDS)
+        _date_column(label, roster, name)
+        if name in DATE_FIELDS
+        else _Column(label, _texts(roster[name]), identifier=name in IDENTIFIER_FIELDS)
         for name, label in FIELDS.items()
         if name in roster.columns
     ]
@@ -192,7 +198,52 @@ def _columns(frame: pd.DataFrame | None, spec: dict[str, str], extras: bool) -> 
         names += [n for n in frame.columns if n not in spec and n in labels]
     if not names:  # an empty frame still gets its headers
         return [_Column(label, []) for label in spec.values()]
-    return [_column(labels.get(n, str(n)), frame[n], n) for n in names]
+    return [
+        _date_column(labels.get(n, str(n)), frame, n)
+        if n in DATE_FIELDS
+        else _column(labels.get(n, str(n)), frame[n], n)
+        for n in names
+    ]
+
+
+def _date_column(header: str, frame: pd.DataFrame, name: str) -> _Column:
+    """A date field as date cells: the record's parsed date (`<name>_parsed`, else the text
+    parsed here) as an Excel date, yyyy-mm-dd, or yyyy-mm where only the month was given
+    (出生年月 1985.06); the sender's text where it is not a date, so nothing is lost."""
+    raw = frame[name]
+    parsed = frame.get(f"{name}_parsed")
+    month_only = frame.get(f"{name}_month_only")
+    if parsed is None and pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+    if parsed is None:
+        parsed, month_only = parse_dates(raw.astype("object"))
+    elif not pd.api.types.is_datetime64_any_dtype(parsed):
+        parsed = pd.to_datetime(parsed, errors="coerce")
+    serial = sheetxml.date_serials(parsed)
+    dated = ~np.isnan(serial)
+    values = np.array(_texts(raw), dtype=object)
+    values[dated] = serial[dated].astype(object)  # Python floats
+    if month_only is None:
+        month = _month_only(raw, pd.Series(parsed).reset_index(drop=True), dated)
+    else:
+        month = np.asarray(month_only.fillna(False), dtype=bool) & dated
+    return _Column(
+        header,
+        values.tolist(),
+        date=True,
+        month_only=month.tolist() if month.any() else None,
+    )
+
+
+def _month_only(raw: pd.Series, parsed: pd.Series, dated: np.ndarray) -> np.ndarray:
+    """Which parsed dates were given to the month only (2022年2月, 2022.02, 1985.06): the
+    sender's text read again where the date is a first of the month (others have a day)."""
+    month = np.zeros(len(raw), dtype=bool)
+    first = dated & (parsed.dt.day == 1).to_numpy(dtype=bool, na_value=False)
+    if first.any():
+        again = parse_dates(raw[first].astype("object"))[1]
+        month[first] = again.to_numpy(dtype=bool)
+    return month
 
 
 def _column(header: str, values: pd.Series, name: str) -> _Column:
@@ -257,10 +308,20 @@ def _issue_frame(findings: pd.DataFrame | None) -> pd.DataFrame:
     frame["severity"] = frame["severity"].map(
         lambda s: SEVERITY_LABELS.get(str(s), s) if isinstance(s, str) else s
     )
+    frame["rule_label"] = _rule_labels(frame["rule"])
     field = frame["field"].astype("object").fillna("").astype(str)
     frame["value"] = _mask_values(frame["value"], field)
     frame["message"] = _scrub(frame["message"])
     return frame
+
+
+def _rule_labels(rules: pd.Series) -> pd.Series:
+    """The Chinese name of each rule code (schemas.rules.rule_label), once per distinct code."""
+    from schemas.rules import rule_label
+
+    codes = rules.astype("object")
+    labels = {c: rule_label(c) for c in codes.dropna().unique()}
+    return codes.map(labels).astype("object")
 
 
 def _mask_values(values: pd.Series, field: pd.Series) -> pd.Series:
@@ -290,8 +351,14 @@ def _scrub(values: pd.Series) -> pd.Series:
     return out
 
 
+# 汇总: the table by rule sits below the one by unit and to its right, in its own columns: a
+# rule code, a Chinese name and a long sample message do not fit the narrow count columns.
+_BY_RULE_COL = 5  # column F
+_BY_RULE_HEADER = ("问题类型", "规则代码", "严重程度", "条数", "问题说明（示例）")
+
+
 def _add_summary(book: sheetxml.Book, frame: pd.DataFrame) -> None:
-    """汇总: findings counted by unit and severity, then by rule."""
+    """汇总: findings counted by unit and severity, then by rule (with its Chinese name)."""
     severities = list(SEVERITY_LABELS.values())
     unit = frame["_unit"].astype("object").where(frame["_unit"].notna(), "（未识别单位）")
     by_unit = pd.crosstab(unit.astype(str), frame["severity"].astype("object").fillna("提醒"))
@@ -300,8 +367,10 @@ def _add_summary(book: sheetxml.Book, frame: pd.DataFrame) -> None:
 
     cells: list[tuple[int, int, object, int]] = []
 
-    def put_row(r: int, values: Sequence[object], style: int = sheetxml.DEFAULT) -> None:
-        cells.extend((r, c, v, style) for c, v in enumerate(values))
+    def put_row(
+        r: int, values: Sequence[object], style: int = sheetxml.DEFAULT, at: int = 0
+    ) -> None:
+        cells.extend((r, at + c, v, style) for c, v in enumerate(values))
 
     row = 0
     put_row(row, ["按填报单位统计"], sheetxml.TITLE)
@@ -313,30 +382,37 @@ def _add_summary(book: sheetxml.Book, frame: pd.DataFrame) -> None:
     row += 1
     put_row(row, ["合计", *(int(v) for v in by_unit.sum(axis=0).tolist())], sheetxml.TOTAL)
 
+    at = _BY_RULE_COL
     row += 3
-    put_row(row, ["按问题类型统计"], sheetxml.TITLE)
+    put_row(row, ["按问题类型统计"], sheetxml.TITLE, at)
     row += 1
-    put_row(row, ["规则代码", "严重程度", "条数", "问题说明（示例）"], sheetxml.HEADER)
+    put_row(row, _BY_RULE_HEADER, sheetxml.HEADER, at)
+    labels, codes = [_BY_RULE_HEADER[0]], [_BY_RULE_HEADER[1]]
     if not frame.empty:
         rule = frame["rule"].astype("object").fillna("（无）").astype(str)
         grouped = frame.assign(_rule=rule).groupby("_rule", sort=False)
         by_rule = pd.DataFrame(
             {
+                "label": grouped["rule_label"].agg(_mode),
                 "severity": grouped["severity"].agg(_mode),
                 "count": grouped.size(),
                 "message": grouped["message"].agg(_mode),
             }
         ).sort_values("count", ascending=False, kind="stable")
-        for name, r in by_rule.iterrows():
+        for code, r in by_rule.iterrows():
             row += 1
-            put_row(
-                row,
-                [str(name), _text(r["severity"]) or "", int(r["count"]), _text(r["message"]) or ""],
-            )
+            label = _text(r["label"]) or str(code)
+            put_row(row, [label, str(code), _text(r["severity"]) or "", int(r["count"])], at=at)
+            cells.append((row, at + 4, _text(r["message"]) or "", sheetxml.WRAP))
+            labels.append(label)
+            codes.append(str(code))
     names = [str(n) for n in by_unit.index] + ["按填报单位统计", "（未识别单位）"]
-    widths = {0: max(14, min(40, max(display_width(n) for n in names) + 2)), 3: 60}
-    widths.update({c: 10 for c in range(1, len(severities) + 2) if c != 3})
-    book.add_cells("汇总", cells, widths)
+    widths = {0: max(14, min(40, max(display_width(n) for n in names) + 2))}
+    widths.update({c: 10 for c in range(1, len(severities) + 2)})
+    widths[at] = max(12, min(30, max(display_width(t) for t in labels) + 2))
+    widths[at + 1] = max(10, min(40, max(display_width(t) for t in codes) + 2))
+    widths.update({at + 2: 10, at + 3: 8, at + 4: 60})
+    book.add_cells("汇总", cells, widths, column_styles={at + 4: sheetxml.WRAP})
 
 
 def _mode(values: pd.Series) -> object:
@@ -349,7 +425,10 @@ def _mode(values: pd.Series) -> object:
 
 def _width(col: _Column) -> int:
     sample = col.values[:_WIDTH_SAMPLE]
-    if col.numeric:
+    if col.date:  # a date shows as yyyy-mm-dd; text kept where none was read
+        texts = [v for v in sample if isinstance(v, str)]
+        widest = max(10, xlsx.widest(texts, col.max_width))
+    elif col.numeric:
         widest = max((len(f"{v:g}") for v in sample if v is not None), default=0)
     else:
         widest = xlsx.widest(sample, col.max_width)
@@ -383,6 +462,11 @@ def _add_table(
                 numeric=c.numeric,
                 text_format=c.identifier,
                 width=w,
+                date=c.date,
+                month_only=(
+                    c.month_only if whole or c.month_only is None else c.month_only[start:stop]
+                ),
+                wrap=c.wrap,
             )
             for c, w in zip(cols, widths, strict=True)
         ]

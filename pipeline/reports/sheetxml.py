@@ -2,13 +2,14 @@
 
 xlsxwriter spends ~3 µs on every cell (a call, a type check, XML escaping, a temp file write);
 a province's roster book has half a million cells. These books need little of what it offers
-— text and number cells, a few fixed cell styles, column widths, a frozen header, an
+— text, number and date cells, a few fixed cell styles, column widths, a frozen header, an
 autofilter and rows coloured by a column's value — so they are written here column by column:
 text goes to the shared-string table (escaped once per distinct string, repeated values cost a
 dictionary lookup), or, for columns where nearly every value differs (names, ID numbers,
 phones), inline, so memory does not grow with a national roster. The output is what
 xlsxwriter's constant_memory mode writes, plus a shared-string table: every cell is a string
-or a number, never a formula or a link (text starting with "=" stays text).
+or a number (a date is a number in a date format), never a formula or a link (text starting
+with "=" stays text).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name
 
 from pipeline.reports.xlsx import EXCEL_MAX_CHARS, fit_cell_text
@@ -31,6 +33,9 @@ HEADER = 1  # bold on light blue, thin border, wrapped, centred
 TEXT = 2  # number format "@": a clerk's later edit of an identifier stays text
 TITLE = 3  # bold 12 pt
 TOTAL = 4  # bold with a top border
+DATE = 5  # number format yyyy-mm-dd (a date cell: an Excel serial number)
+MONTH = 6  # number format yyyy-mm (a date known to the month only, e.g. 出生年月 1985.06)
+WRAP = 7  # wrapped text (long messages)
 
 _ROWS_PER_CHUNK = 2000  # rows serialized at a time (bounds memory at a national scale)
 _INLINE_RATIO = 0.7  # a text column whose sample is this distinct is written inline
@@ -123,15 +128,49 @@ def excel_width(chars: float) -> float:
     return int(pixels / max_digit * 256) / 256
 
 
+# A wrapped cell's row is given the height of its lines: Excel fits such a row when it opens
+# the file, LibreOffice does not.
+_LINE_HEIGHT = 15.0  # points per line of 11 pt text, CJK included
+_MAX_ROW_HEIGHT = 409.0  # Excel's limit
+
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+_EXCEL_FIRST = np.datetime64("1900-01-01", "D")
+_EXCEL_LEAP_BUG = np.datetime64("1900-03-01", "D")
+
+
+def date_serials(values: object) -> np.ndarray:
+    """Excel serial numbers (1900 date system: days since 1899-12-30, a time as the fraction
+    of a day) of datetime64 values (a Series, an array or a list); NaN where a value is
+    missing or before 1900 (which Excel cannot show as a date). Before 1900-03-01 a serial is
+    one less, as Excel counts the 29 February 1900 that never was."""
+    arr = np.asarray(values, dtype="datetime64[ns]")
+    missing = np.isnat(arr)
+    days = arr.astype("datetime64[D]")
+    whole = (days - _EXCEL_EPOCH).astype("int64").astype("float64")
+    fraction = (arr - days).astype("timedelta64[ns]").astype("int64") / 86_400e9
+    serial = whole + fraction
+    early = ~missing & (days < _EXCEL_LEAP_BUG)
+    serial[early] -= 1
+    serial[missing | (days < _EXCEL_FIRST)] = np.nan
+    return serial
+
+
 @dataclass
 class Column:
-    """One column of a table: `values` are str or None (text), or float or None (numeric)."""
+    """One column of a table: `values` are str or None (text), or float or None (numeric).
+
+    A `date` column holds float (an Excel serial, see date_serials: a date cell, yyyy-mm-dd,
+    or yyyy-mm where `month_only` is true), str (text that is not a date, written as text) or
+    None. `wrap`: text cells (and the empty column) wrap within the column width."""
 
     header: str
     values: Sequence[object]
     numeric: bool = False
     text_format: bool = False  # cells and the empty column formatted as text ("@")
     width: float = 10.0
+    date: bool = False
+    month_only: Sequence[bool] | None = None  # per value, for a date column
+    wrap: bool = False
 
 
 @dataclass
@@ -180,7 +219,7 @@ class Book:
         sheet.columns = columns
         sheet.heights[0] = header_height
         for c, col in enumerate(columns):
-            sheet.widths[c] = (col.width, TEXT if col.text_format else DEFAULT)
+            sheet.widths[c] = (col.width, _column_style(col))
         if highlight is not None and n:
             at, formats = highlight
             letter = xl_col_to_name(at)
@@ -193,13 +232,22 @@ class Book:
         name: str,
         cells: list[tuple[int, int, object, int]],
         widths: dict[int, float] | None = None,
+        column_styles: dict[int, int] | None = None,
     ) -> None:
-        """A small sheet of single cells: (row, col, str or number, style)."""
+        """A small sheet of single cells: (row, col, str or number, style). `column_styles`:
+        the style of a column's empty cells (WRAP for a column of long texts)."""
         n_rows = max((r for r, *_ in cells), default=0) + 1
         n_cols = max((c for _, c, *_ in cells), default=0) + 1
         sheet = _Sheet(name, n_cols, n_rows)
         sheet.cells = sorted(cells, key=lambda x: (x[0], x[1]))
-        sheet.widths = {c: (w, DEFAULT) for c, w in (widths or {}).items()}
+        styles = column_styles or {}
+        sheet.widths = {c: (w, styles.get(c, DEFAULT)) for c, w in (widths or {}).items()}
+        for r, c, value, style in sheet.cells:
+            if style == WRAP and isinstance(value, str) and c in sheet.widths:
+                lines = int(wrapped_lines([value], sheet.widths[c][0])[0])
+                if lines > 1:
+                    height = min(lines * _LINE_HEIGHT, _MAX_ROW_HEIGHT)
+                    sheet.heights[r] = max(sheet.heights.get(r, 0.0), height)
         self._sheets.append(sheet)
 
     # -- writing ---------------------------------------------------------------------------
@@ -414,6 +462,58 @@ def _inline(values: Sequence[object]) -> bool:
     return len(sample) >= 50 and len(set(sample)) >= _INLINE_RATIO * len(sample)
 
 
+def wrapped_lines(texts: Sequence[object], width: float) -> np.ndarray:
+    """About how many lines each text (str; anything else counts 1) takes wrapped in a column
+    `width` characters wide. Display width as (UTF-8 bytes + characters) / 2: CJK 2, ASCII 1,
+    without a Unicode lookup per character (an issue list may have a million messages)."""
+    usable = max(width - 1.5, 1.0)
+    return np.fromiter(
+        (
+            math.ceil((len(t.encode("utf-8", "replace")) + len(t)) / 2 / usable) + t.count("\n")
+            if isinstance(t, str) and t
+            else 1
+            for t in texts
+        ),
+        dtype=np.int64,
+        count=len(texts),
+    )
+
+
+def _row_heights(lines: np.ndarray) -> list[str]:
+    """Row attributes for rows of `lines` lines: a height where there is more than one."""
+    heights = np.minimum(lines * _LINE_HEIGHT, _MAX_ROW_HEIGHT)
+    return [
+        f' ht="{h:g}" customHeight="1"' if n > 1 else ""
+        for n, h in zip(lines.tolist(), heights.tolist(), strict=True)
+    ]
+
+
+def _column_style(col: Column) -> int:
+    if col.date:
+        return DATE
+    if col.text_format:
+        return TEXT
+    return WRAP if col.wrap else DEFAULT
+
+
+def _date_cells(
+    pre: str, rows: list[str], values: Sequence[object], months: Sequence[bool] | None, shared
+) -> list[str]:
+    """A date column's cells: a serial in the date (or month) format, else the text as is."""
+    add, get = shared.add, shared.index.get
+    day, month = f'" s="{DATE}"><v>', f'" s="{MONTH}"><v>'
+    if months is None:
+        months = [False] * len(values)
+    return [
+        f"{pre}{r}{month if m else day}{_number(v)}</v></c>"
+        if isinstance(v, float) and math.isfinite(v)
+        else f'{pre}{r}" t="s"><v>{get(v) or add(v)}</v></c>'
+        if isinstance(v, str) and v
+        else ""
+        for r, v, m in zip(rows, values, months, strict=True)
+    ]
+
+
 def _table_rows(sheet: _Sheet, shared: _SharedStrings) -> Iterator[str]:
     columns = sheet.columns or []
     add, get = shared.add, shared.index.get
@@ -424,9 +524,13 @@ def _table_rows(sheet: _Sheet, shared: _SharedStrings) -> Iterator[str]:
     yield f"{_row_open(sheet, 0)}{header}</row>"
     kinds = []
     for c, col in enumerate(columns):
-        style = f' s="{TEXT}"' if col.text_format else ""
-        kind = "n" if col.numeric else "i" if _inline(col.values) else "s"
-        kinds.append((f'<c r="{xl_col_to_name(c)}', style, kind))
+        style = _column_style(col)
+        style_attr = f' s="{style}"' if style in (TEXT, WRAP) else ""
+        if col.date:
+            kind = "d"
+        else:
+            kind = "n" if col.numeric else "i" if _inline(col.values) else "s"
+        kinds.append((f'<c r="{xl_col_to_name(c)}', style_attr, kind))
     n = sheet.n_rows - 1
     for start in range(0, n, _ROWS_PER_CHUNK):
         stop = min(start + _ROWS_PER_CHUNK, n)
@@ -436,6 +540,13 @@ def _table_rows(sheet: _Sheet, shared: _SharedStrings) -> Iterator[str]:
             values = col.values[start:stop]
             if len(values) < stop - start:  # a short column: pad with empty cells
                 values = [*values, *[None] * (stop - start - len(values))]
+            if kind == "d":
+                months = None
+                if col.month_only is not None:
+                    months = list(col.month_only[start:stop])
+                    months += [False] * (stop - start - len(months))
+                per_column.append(_date_cells(pre, rows, values, months, shared))
+                continue
             if kind == "s":  # `get(v) or add(v)`: a call only for a text not seen before
                 mid = f'"{style} t="s"><v>'
                 cells = [
@@ -463,10 +574,26 @@ def _table_rows(sheet: _Sheet, shared: _SharedStrings) -> Iterator[str]:
                     for r, v in zip(rows, values, strict=True)
                 ]
             per_column.append(cells)
+        wrapped = [
+            wrapped_lines(_padded(col.values[start:stop], stop - start), col.width)
+            for col in columns
+            if col.wrap and not col.date and not col.numeric
+        ]
+        if wrapped:
+            attrs = _row_heights(np.maximum.reduce(wrapped))
+            yield "".join(
+                f'<row r="{r}"{a}>{"".join(cells)}</row>'
+                for r, a, cells in zip(rows, attrs, zip(*per_column, strict=True), strict=True)
+            )
+            continue
         yield "".join(
             f'<row r="{r}">{"".join(cells)}</row>'
             for r, cells in zip(rows, zip(*per_column, strict=True), strict=True)
         )
+
+
+def _padded(values: Sequence[object], n: int) -> Sequence[object]:
+    return values if len(values) >= n else [*values, *[None] * (n - len(values))]
 
 
 def _cell_rows(sheet: _Sheet, shared: _SharedStrings) -> str:
@@ -519,10 +646,13 @@ _ROOT_RELS = (
     "</Relationships>"
 )
 
-# Fonts, fills, borders and the five cell styles (DEFAULT, HEADER, TEXT, TITLE, TOTAL).
+# Fonts, fills, borders and the cell styles (DEFAULT, HEADER, TEXT, TITLE, TOTAL, DATE, MONTH,
+# WRAP). The date formats are custom (164+): the built-in 14 shows as the reader's locale has it.
 STYLES_XML = (
     _DECL + '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="@"/></numFmts>'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="@"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="166" formatCode="yyyy-mm"/></numFmts>'
     '<fonts count="3">'
     '<font><sz val="11"/><color rgb="FF000000"/><name val="Calibri"/><family val="2"/></font>'
     '<font><b/><sz val="11"/><color rgb="FF000000"/><name val="Calibri"/><family val="2"/></font>'
@@ -539,14 +669,18 @@ STYLES_XML = (
     '<border><left/><right/><top style="thin"><color auto="1"/></top><bottom/><diagonal/>'
     "</border></borders>"
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="8"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" '
     'applyBorder="1" applyAlignment="1"><alignment horizontal="center" vertical="center" '
     'wrapText="1"/></xf>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="2" xfId="0" applyFont="1" '
-    'applyBorder="1"/></cellXfs>'
+    'applyBorder="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    '<alignment wrapText="1"/></xf></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "{dxfs}"
     '<tableStyles count="0" defaultTableStyle="TableStyleMedium9" '
