@@ -399,16 +399,18 @@ def _file_timeliness(
     records: pd.DataFrame,
     deadline: dt.date,
     file_dates: dict[str, dt.date],
-) -> dict[str, tuple[str | None, bool]]:
-    """File -> (fill date used, late?). The title's 填报日期 first, else the latest 填写日期 of
-    the file's rows; unknown dates are not judged late."""
+) -> dict[str, tuple[str | None, bool, str | None]]:
+    """File -> (fill date used, late?, where the date came from: "header" / "rows"). The
+    title's 填报日期 first, else the latest 填写日期 of the file's rows; unknown dates are not
+    judged late."""
     latest = records.groupby("_file")["fill_date_parsed"].max() if len(records) else pd.Series()
     out = {}
     for f in raw.files:
         day = file_dates.get(f.file)
+        source = "header" if day else None
         if day is None and f.file in latest.index and pd.notna(latest[f.file]):
-            day = latest[f.file].date()
-        out[f.file] = (day.isoformat() if day else None, bool(day and day > deadline))
+            day, source = latest[f.file].date(), "rows"
+        out[f.file] = (day.isoformat() if day else None, bool(day and day > deadline), source)
     return out
 
 
@@ -422,7 +424,7 @@ def build_summary(
     files = []
     for f in raw.files:
         n_rej = int(rejected.get(f.file, 0))
-        fill_date, late = timeliness[f.file]
+        fill_date, late, fill_date_source = timeliness[f.file]
         files.append(
             {
                 "file": f.file,
@@ -443,6 +445,7 @@ def build_summary(
                     for s in f.sheets
                 ],
                 "fill_date": fill_date,
+                "fill_date_source": fill_date_source,
                 "late": late,
             }
         )

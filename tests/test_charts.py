@@ -189,14 +189,19 @@ def test_render_png_draws_once_the_pixels_savefig_draws(tmp_path, make):
 
 def test_charts_keep_every_unit_up_to_the_bound():
     """A county with as many townships as the bound still gets every one of them."""
+
     def _many_units(n: int) -> pd.DataFrame:
         base = pd.DataFrame(
-            [(f"第{i:03d}镇", "县经信局", "规上", True, (i + k) % 4 != 0)
-             for i in range(n) for k in range(3)],
+            [
+                (f"第{i:03d}镇", "县经信局", "规上", True, (i + k) % 4 != 0)
+                for i in range(n)
+                for k in range(3)
+            ],
             columns=["township", "department", "category", "appointed", "qualified"],
         )
-        return compute_rates(base, "2026Q3", START, MILESTONES,
-                             unit_order=sorted(base["township"].unique()))
+        return compute_rates(
+            base, "2026Q3", START, MILESTONES, unit_order=sorted(base["township"].unique())
+        )
 
     rates = _many_units(charts.MAX_CHART_UNITS)
     ax = charts.rate_chart(rates, "规上", "2026Q3").axes[0]
@@ -207,3 +212,77 @@ def test_charts_keep_every_unit_up_to_the_bound():
     assert len(ax.get_xticklabels()) == charts.MAX_CHART_UNITS
     assert f"共 {charts.MAX_CHART_UNITS + 1} 个单位" in ax.get_title()
     assert "全部见目标差距报告" in ax.get_title()
+
+
+def _many(n: int) -> pd.DataFrame:
+    base = pd.DataFrame(
+        [
+            (f"第{i:03d}镇", "县经信局", "规上", True, (i + k) % 4 != 0)
+            for i in range(n)
+            for k in range(3)
+        ],
+        columns=["township", "department", "category", "appointed", "qualified"],
+    )
+    order = sorted(base["township"].unique())
+    return compute_rates(base, "2026Q3", START, MILESTONES, unit_order=order)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: charts.rate_chart(_rates(), "规上", "2026Q3"),
+        lambda: charts.rate_chart(_many(charts.MAX_CHART_UNITS), "规上", "2026Q3"),
+        lambda: charts.gap_chart(_rates(), "规上", "2026Q3"),
+        lambda: charts.gap_chart(_many(charts.MAX_CHART_UNITS), "规上", "2026Q3"),
+        lambda: charts.trend_chart(_trend()),
+        lambda: charts.rate_chart(_rates().iloc[0:0], "规上"),
+    ],
+    ids=["rate", "rate-25", "gap", "gap-25", "trend", "empty"],
+)
+def test_charts_are_drawn_at_their_printed_size_with_legible_text(make):
+    """Drawn 15 cm wide (the report's width, where the docx puts them at their own size), so
+    every font size is a size on paper: none below MIN_FONT_PT (8 pt)."""
+    charts.setup_fonts(charts.DEFAULT_FONTS)
+    fig = make()
+    width, height = fig.get_size_inches()
+    assert width == pytest.approx(15 / 2.54)
+    assert height <= 6
+    _render(fig)
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+    assert texts
+    sizes = {t.get_text(): t.get_fontsize() for t in texts}
+    assert min(sizes.values()) >= charts.MIN_FONT_PT >= 8, sizes
+
+
+def test_two_county_charts_and_their_captions_fit_one_page():
+    """A county (13 units): two charts of a kind, with captions (about 1 cm each) and two
+    lines of text (1 cm each), fit the report's 22.5 cm of text height."""
+    rates = _many(13)
+    for make in (charts.rate_chart, charts.gap_chart):
+        height_cm = make(rates, "规上", "2026Q3").get_size_inches()[1] * 2.54
+        assert 2 * (height_cm + 1.2) + 2 <= 22.5, make.__name__
+    trend_cm = charts.trend_chart(_trend()).get_size_inches()[1] * 2.54
+    assert trend_cm <= 9
+
+
+def test_saved_png_carries_its_print_size(tmp_path):
+    """The PNG's DPI and pixels give the printed width: 15 cm at charts.DPI."""
+    from PIL import Image
+
+    paths = charts.save_figures({"聘任率_规上": charts.rate_chart(_rates(), "规上")}, tmp_path)
+    with Image.open(paths["聘任率_规上"]) as image:
+        dpi = image.info["dpi"][0]
+        assert round(dpi) == charts.DPI >= 150
+        assert image.width / dpi * 2.54 == pytest.approx(15, abs=0.02)
+
+
+def test_crowded_bar_labels_stand_on_end():
+    """Up to UPRIGHT_BAR_LABELS bars: "81%" over "13/16"; more: one vertical line."""
+    few = charts.rate_chart(_many(charts.UPRIGHT_BAR_LABELS), "规上").axes[0]
+    many = charts.rate_chart(_many(charts.UPRIGHT_BAR_LABELS + 1), "规上").axes[0]
+    labels = [t for t in few.texts if "/" in t.get_text()]
+    assert len(labels) == charts.UPRIGHT_BAR_LABELS
+    assert all("\n" in t.get_text() and t.get_rotation() == 0 for t in labels)
+    labels = [t for t in many.texts if "/" in t.get_text()]
+    assert all("\n" not in t.get_text() and t.get_rotation() == 90 for t in labels)
+    assert charts._whole_pct(0.996) == "99.6%" and charts._whole_pct(0.875) == "88%"

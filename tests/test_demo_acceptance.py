@@ -100,6 +100,10 @@ def test_numbers_add_up_and_missing_and_late_units(demo_run):
         assert t["rows_read"] == t["rows_accepted"] + t["rows_rejected"] > 0
         for f in s["files"]:
             assert f["rows_read"] == f["rows_accepted"] + f["rows_rejected"]
+            # a date, and where it came from (the title's 填报日期, else the rows' latest)
+            assert (f["fill_date"] is None) == (f["fill_date_source"] is None)
+        sources = {f["fill_date_source"] for f in s["files"]}
+        assert {"header", "rows"} <= sources  # 沙坪镇 and 白霓镇 leave the title date empty
         expected = manifest["quarters"][res.quarter]
         assert set(s["missing_units"]) == set(expected["missing_units"])
         late_units = {f["unit"] for f in s["files"] if f["late"]}

@@ -472,3 +472,55 @@ def test_unit_gaps_adding_up_to_more_than_the_county_gap_are_explained(tmp_path:
 
 def test_unit_gaps_equal_to_the_county_gap_need_no_note(report: docx.document.Document) -> None:
     assert "故合计数多于全县差距" not in _all_text(report)
+
+
+def test_no_table_row_breaks_across_pages(report: docx.document.Document) -> None:
+    """Every row of every table (header and copied data rows) carries w:cantSplit; header
+    rows still repeat."""
+    assert report.tables
+    for table in report.tables:
+        rows = table._tbl.tr_lst
+        for tr in rows:
+            tr_pr = tr.trPr
+            assert tr_pr is not None and tr_pr.find(qn("w:cantSplit")) is not None
+        assert rows[0].trPr.find(qn("w:tblHeader")) is not None
+        assert all(tr.trPr.find(qn("w:tblHeader")) is None for tr in rows[1:])
+
+
+def test_attachment_gives_the_reason_the_widest_column(report: docx.document.Document) -> None:
+    from docx.shared import Cm
+
+    from pipeline.reports.docx import ANNEX_WIDTHS
+
+    annex = next(t for t in report.tables if t.cell(0, 0).text == "序号")
+    assert [c.text for c in annex.rows[0].cells] == [
+        "序号",
+        "所属乡镇",
+        "企业名称",
+        "企业类别",
+        "情况",
+    ]
+    widths = [col.width for col in annex.columns]
+    assert all(abs(w - Cm(cm)) < Cm(0.01) for w, cm in zip(widths, ANNEX_WIDTHS, strict=True))
+    assert max(widths) == widths[-1] and widths[-1] >= Cm(6)
+    assert sum(ANNEX_WIDTHS) == pytest.approx(21 - 2.8 - 2.6)  # the text width
+    # The category without "企业" (the column says it): "重点行业中小微" takes two lines.
+    assert {r.cells[3].text for r in annex.rows[1:]} == {"规上", "重点行业中小微"}
+
+
+def test_charts_are_inserted_at_their_printed_size(tmp_path: Path) -> None:
+    """A chart drawn 15 cm wide at its DPI goes in at that size (its fonts are true points);
+    a wider one is shrunk to the text width, keeping its aspect ratio."""
+    from docx.shared import Cm
+    from PIL import Image
+
+    from pipeline.reports.docx import IMAGE_WIDTH
+
+    ctx = _context(tmp_path, charts=("trend", "rate_规上"))
+    Image.new("RGB", (1181, 591), "white").save(ctx.chart_paths["trend"], dpi=(200, 200))
+    Image.new("RGB", (3000, 1000), "white").save(ctx.chart_paths["rate_规上"], dpi=(100, 100))
+    document = docx.Document(str(write_supervision_report(tmp_path / "r.docx", ctx)))
+    trend, rate = document.inline_shapes  # the trend chart comes first (总体情况)
+    assert abs(trend.width - Cm(15)) < Cm(0.01)
+    assert abs(trend.height - Cm(15) * 591 / 1181) < Cm(0.01)
+    assert rate.width == IMAGE_WIDTH and abs(rate.height - IMAGE_WIDTH / 3) < Cm(0.01)

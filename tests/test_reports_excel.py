@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.config import Milestone
 from pipeline.reports.context import ReportContext
-from pipeline.reports.excel import write_gap_report
+from pipeline.reports.excel import FILL_DATE_HEADER, write_gap_report
 from pipeline.targets import compute_rates
 
 START = dt.date(2021, 1, 1)
@@ -288,8 +288,141 @@ def test_submissions_sheet_lists_files_and_missing_units(book):
         ("沙坪镇", "读取失败"),
         ("崇阳县工业园区", "未报送"),
     ]
-    assert rows[0]["填报日期"] == dt.datetime(2026, 10, 8)
+    assert rows[0][FILL_DATE_HEADER] == dt.datetime(2026, 10, 8)
     assert rows[1]["是否逾期"] == "是"
+
+
+def test_fill_date_says_where_it_comes_from(book, tmp_path):
+    """A file without a 填报日期 in its title gets its rows' latest 填写日期: the header and the
+    subtitle say so, and a 日期来源 column names the source when the frame knows it."""
+    ws = book["报送情况"]
+    assert FILL_DATE_HEADER == "填报日期\n(表头或最晚填写日期)"
+    assert "表头未填时取各行“填写日期”中最晚的一个" in ws["A2"].value
+    r = _header_row(ws, "序号")
+    header = [c.value for c in ws[r]]
+    assert "日期来源" not in header  # the context does not say: no empty column
+    date_col = openpyxl.utils.get_column_letter(header.index(FILL_DATE_HEADER) + 1)
+    assert ws.column_dimensions[date_col].width >= 20  # the header's second line fits
+
+    ctx = _context()
+    subs = ctx.submissions.assign(fill_date_source=["rows", None])
+    path = write_gap_report(
+        tmp_path / "s.xlsx", ReportContext(**{**ctx.__dict__, "submissions": subs})
+    )
+    rows = _table(openpyxl.load_workbook(path)["报送情况"], "序号")
+    assert [x["日期来源"] for x in rows] == ["行内最晚填写日期", None, None]
+
+
+def test_change_since_last_quarter_is_in_percentage_points(book):
+    """较上季度 is a difference of two rates: percentage points, a number x100 rounded to 0.1
+    like the supervision report ("上升16.7个百分点"), 持平 when unchanged."""
+    for name in ("汇总", "部门"):
+        ws = book[name]
+        r = _header_row(ws, "排名")
+        header = [c.value for c in ws[r]]
+        col = header.index("较上季度") + 1
+        cells = [ws.cell(row, col) for row in range(r + 1, ws.max_row + 1)]
+        cells = [c for c in cells if isinstance(c.value, int | float)]
+        assert cells
+        for c in cells:
+            assert c.number_format == '+0.0"个百分点";-0.0"个百分点";"持平"'
+            assert c.value == round(c.value, 1) and abs(c.value) <= 100
+        letter = openpyxl.utils.get_column_letter(col)
+        assert ws.column_dimensions[letter].width >= 15  # "+16.7个百分点" without ####
+    rows = _table(book["汇总"], "排名")
+    county = next(x for x in rows if x["单位"] == "全县" and x["类别"] == "规上")
+    # 规上 2026Q3: 4 of 6 qualified; 2026Q2 (odd rows unqualified): 3 of 6 -> +16.7 points.
+    assert county["较上季度"] == pytest.approx(16.7)
+
+
+def test_print_setup_of_every_sheet(book):
+    """A4 landscape, one page wide, on every sheet; list sheets repeat their header row."""
+    for ws in book.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert int(ws.page_setup.paperSize) == 9, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert (ws.page_setup.fitToWidth in (None, 1)) and ws.page_setup.fitToHeight == 0
+    for name in ("汇总", "部门", "规上未达标企业", "报送情况"):
+        assert book[name].print_title_rows == "$3:$3"
+
+
+def test_charts_are_not_cut_by_page_breaks(workbook_path, book):
+    """The 图表 sheet breaks its pages between charts: every break is above a chart's first
+    row, and no page holds more than fits at the fit-to-width scale."""
+    from pipeline.reports import excel
+
+    ws = book["图表"]
+    breaks = [b.id for b in ws.row_breaks.brk]  # 1-based row above which the page breaks
+    with zipfile.ZipFile(workbook_path) as z:
+        drawing = next(n for n in z.namelist() if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n))
+        xml = z.read(drawing).decode("utf-8")
+    starts = [int(r) for r in re.findall(r"<xdr:from>.*?<xdr:row>(\d+)</xdr:row>", xml)]
+    ends = [int(r) for r in re.findall(r"<xdr:to>.*?<xdr:row>(\d+)</xdr:row>", xml)]
+    assert len(starts) == 3
+    for b in breaks:  # openpyxl: the id is the 0-based row of the first row below the break
+        assert b in starts
+        assert not any(s < b <= e for s, e in zip(starts, ends, strict=True))
+    # Rows the charts span have an explicit height (LibreOffice would shrink them otherwise).
+    assert all(ws.row_dimensions[r + 1].height == excel.ROW_PT for r in range(2, max(ends)))
+
+    # The arithmetic: wide sheets (small scale) hold more charts a page, narrow ones fewer.
+    rows, none = excel._chart_rows([40] * 10, 3)
+    step = excel.CHART_ROWS
+    assert rows == [1, 1 + step, 1 + 2 * step] and none == []
+    rows, every = excel._chart_rows([8], 3)
+    assert every == rows[1:]
+
+
+def test_wrapped_reasons_get_taller_rows(tmp_path):
+    """A reason that wraps makes its row tall enough for its lines (LibreOffice and WPS do not
+    grow a row by themselves); one-line rows keep the default height."""
+    from pipeline.reports import excel
+
+    ctx = _context()
+    long = (
+        "不合格：学历「高中」低于任职条件（中专及以上学历，或中级及以上职称）；"
+        "不符合首席质量官任职条件，请更换符合条件的人选。"
+    )
+    lagging = pd.DataFrame(
+        {
+            "enterprise_name": ["甲公司", "乙公司", "丙公司"],
+            "township": ["天城镇", "天城镇", "沙坪镇"],
+            "category": ["规上"] * 3,
+            "reason": ["未报送首席质量官", long * 2, long],
+        }
+    )
+    path = write_gap_report(
+        tmp_path / "g.xlsx", ReportContext(**{**ctx.__dict__, "lagging": lagging})
+    )
+    ws = openpyxl.load_workbook(path)["规上未达标企业"]
+    r = _header_row(ws, "序号")
+    header = [c.value for c in ws[r]]
+    width = ws.column_dimensions[openpyxl.utils.get_column_letter(header.index("原因") + 1)].width
+    row_of = {x["原因"]: r + i for i, x in enumerate(_table(ws, "序号"), start=1)}
+    heights = [ws.row_dimensions[row_of[text]].height for text in lagging["reason"]]
+    assert heights[0] is None  # one line: the default height
+    assert heights[1] > heights[2] > excel.LINE_HEIGHT
+    for height, text in zip(heights[1:], (long * 2, long), strict=True):
+        lines = round((height - excel.ROW_PADDING) / excel.LINE_HEIGHT)
+        assert height >= lines * excel.LINE_HEIGHT + excel.ROW_PADDING
+        # CJK counts 2: the lines hold the text at the column's width.
+        assert (lines - 1) * (width - 2) < len(text) * 2 <= lines * width
+
+
+def test_wrapped_row_heights_measure_only_long_texts(monkeypatch):
+    from pipeline.reports import excel
+
+    measured = []
+    original = excel._line_count
+    monkeypatch.setattr(excel, "_line_count", lambda t, w: (measured.append(t), original(t, w))[1])
+    values = pd.Series(["短"] * 1000 + ["甲" * 50] * 1000 + [None, "a\nb"])
+    heights = excel.wrapped_row_heights(values, 30)
+    assert sorted(measured) == ["a\nb", "甲" * 50]  # each distinct long text once
+    assert heights.index.tolist() == [*range(1000, 2000), 2001]
+    # 100 wide in 28.5: 4 lines; "a\nb": 2; in whole pixels (3/4 point) at least that tall.
+    for height, lines in ((heights.iloc[0], 4), (heights.iloc[-1], 2)):
+        assert height * 4 / 3 == round(height * 4 / 3)
+        assert 0 <= height - (lines * excel.LINE_HEIGHT + excel.ROW_PADDING) < 0.75
 
 
 def test_without_previous_quarter_has_no_delta_column_and_charts_still_point_right(tmp_path):
@@ -345,8 +478,7 @@ def test_cell_formats_follow_rows_and_columns(book, tmp_path):
     unit_col = header.index("单位") + 1
     county = next(row for row in ws.iter_rows(min_row=r + 1) if row[unit_col - 1].value == "全县")
     unit = next(
-        row for row in ws.iter_rows(min_row=r + 1)
-        if row[unit_col - 1].value not in (None, "全县")
+        row for row in ws.iter_rows(min_row=r + 1) if row[unit_col - 1].value not in (None, "全县")
     )
     assert all(c.font.b for c in county) and county[0].fill.fgColor.rgb.endswith("F2F2F2")
     assert not any(c.font.b for c in unit)
@@ -366,8 +498,9 @@ def test_cell_formats_follow_rows_and_columns(book, tmp_path):
             "mobile": [None] * 3,
         }
     )
-    path = write_gap_report(tmp_path / "g.xlsx", ReportContext(**{**ctx.__dict__,
-                                                                  "lagging": lagging}))
+    path = write_gap_report(
+        tmp_path / "g.xlsx", ReportContext(**{**ctx.__dict__, "lagging": lagging})
+    )
     lag = openpyxl.load_workbook(path)["规上未达标企业"]
     r = _header_row(lag, "序号")
     header = [c.value for c in lag[r]]

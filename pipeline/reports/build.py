@@ -83,7 +83,7 @@ def issue_summary(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 SUBMISSION_COLUMNS = ["unit", "file", "status", "rows_read", "rows_accepted", "rows_rejected",
-                      "fill_date", "late"]
+                      "fill_date", "fill_date_source", "late"]
 
 
 def submissions_frame(summary: dict) -> pd.DataFrame:
@@ -91,7 +91,7 @@ def submissions_frame(summary: dict) -> pd.DataFrame:
     if files.empty:
         return pd.DataFrame(columns=SUBMISSION_COLUMNS)
     files["fill_date"] = pd.to_datetime(files["fill_date"], errors="coerce")
-    return files[SUBMISSION_COLUMNS]
+    return files.reindex(columns=SUBMISSION_COLUMNS)  # (a summary stored before a column)
 
 
 def write_quarter_reports(

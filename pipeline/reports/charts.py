@@ -58,7 +58,25 @@ STATUS_COLORS = {
     STATUS_EMPTY: "#9e9e9e",
 }
 CATEGORY_COLORS = ("#1565c0", "#6a1b9a", "#00838f", "#ef6c00")
-DPI = 150
+# Every chart is drawn at the size it is printed: 15 cm wide, the width of the supervision
+# report's figures (docx.IMAGE_WIDTH), which inserts the PNG at its own size (pixels / DPI).
+# Font sizes are then true points on paper — none below MIN_FONT_PT — and 200 dpi keeps the
+# PNG sharp on screen (1181 px wide) with fewer pixels to draw than before.
+PRINT_WIDTH_IN = 15 / 2.54
+DPI = 200
+TITLE_PT = 10.5  # 五号
+LABEL_PT = 8.5  # axis ticks and labels
+SMALL_PT = 8.0  # values on bars and points, legends
+MIN_FONT_PT = SMALL_PT
+# Heights: two figures, their captions and a few lines of text fit one A4 page of the report.
+RATE_HEIGHT_IN = 3.0
+TREND_HEIGHT_IN = 3.0
+GAP_ROW_IN = 0.17  # one bar of the gap chart; plus GAP_EXTRA_IN for title and axis
+GAP_EXTRA_IN = 1.0
+GAP_MIN_HEIGHT_IN = 2.2
+# Up to this many bars the rate chart writes "81.2%" over "13/16" on each bar; beyond it
+# (narrower bars) one vertical line "81.2% 13/16".
+UPRIGHT_BAR_LABELS = 14
 # zlib level 1 instead of 6: PNG encoding about twice as fast, files ~10% larger.
 PNG_OPTIONS = {"compress_level": 1}
 # A chart is read, not searched: a province has a thousand townships, and a bar for each makes
@@ -137,7 +155,7 @@ def _empty(fig: Figure, ax, text: str = "暂无数据") -> Figure:
         text,
         ha="center",
         va="center",
-        fontsize=14,
+        fontsize=12,
         color="#616161",
         transform=ax.transAxes,
     )
@@ -155,6 +173,12 @@ def _pct(value: float) -> str:
     return f"{value:.1%}".replace(".0%", "%")
 
 
+def _whole_pct(value: float) -> str:
+    """A whole percentage, narrow enough for a bar at 8 pt ("88%"); never "100%" short of it."""
+    text = f"{value:.0%}"
+    return _pct(value) if text == "100%" and value < 1 else text
+
+
 def rate_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) -> Figure:
     """Bar per township-level unit (qualified rate, coloured by status, best first) with the
     due target, the pace target and the county rate as horizontal lines."""
@@ -165,57 +189,85 @@ def rate_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) -
     )
     total = len(rows)
     rows = rows.tail(MAX_CHART_UNITS)  # many units: the lowest rates, which need attention
-    # 0.62 in a bar, but at most 14 in: the report shows the chart 15 cm wide, and a wider
-    # figure would shrink its labels past reading.
-    width = min(max(8.0, 0.62 * len(rows) + 3), 14.0)
-    fig = Figure(figsize=(width, 5.2), layout="constrained")
+    fig = Figure(figsize=(PRINT_WIDTH_IN, RATE_HEIGHT_IN), layout="constrained")
     ax = fig.add_subplot()
     when = f"（{quarter_label(quarter)}）" if quarter else ""
     shown = _shown(len(rows), total, "聘任率最低")
-    ax.set_title(f"各乡镇（园区）{category}企业首席质量官聘任率{when}{shown}", fontsize=13)
+    ax.set_title(f"各乡镇（园区）{category}企业首席质量官聘任率{when}{shown}", fontsize=TITLE_PT)
     if rows.empty:
         return _empty(fig, ax)
 
     x = range(len(rows))
     colors = [STATUS_COLORS.get(s, "#9e9e9e") for s in rows["status"]]
     bars = ax.bar(x, rows["rate"], color=colors, width=0.65, zorder=2)
+    upright = len(rows) <= UPRIGHT_BAR_LABELS
     for bar, rate, q, b in zip(bars, rows["rate"], rows["qualified"], rows["base"], strict=True):
-        ax.text(
-            bar.get_x() + bar.get_width() / 2,
-            bar.get_height() + 0.012,
-            f"{_pct(rate)}\n{q}/{b}",
+        ax.annotate(
+            f"{_whole_pct(rate)}\n{q}/{b}" if upright else f"{_pct(rate)} {q}/{b}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            xytext=(0, 2),
+            textcoords="offset points",
             ha="center",
             va="bottom",
-            fontsize=7.5,
+            rotation=0 if upright else 90,
+            fontsize=SMALL_PT,
+            linespacing=1.0,
+            # Over the target and county lines: the line gives way, the number stays legible.
+            bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none"},
+            zorder=4,
         )
-    ax.set_xticks(list(x), rows["unit"], rotation=30, ha="right", fontsize=9)
+    ax.set_xticks(
+        list(x),
+        rows["unit"],
+        rotation=30 if upright else 60,
+        ha="right",
+        rotation_mode="anchor",
+        fontsize=LABEL_PT,
+    )
 
     due = float(rows["target_due"].iloc[0])
     pace = float(rows["target_pace"].iloc[0])
     lines = []
     if due > 0:
-        ax.axhline(due, color="#c62828", linestyle="--", linewidth=1.4, zorder=3)
+        ax.axhline(due, color="#c62828", linestyle="--", linewidth=1.2, zorder=3)
         lines.append(Line2D([], [], color="#c62828", linestyle="--", label=f"应达目标 {_pct(due)}"))
     if abs(pace - due) > 1e-9:
-        ax.axhline(pace, color="#ef6c00", linestyle=":", linewidth=1.6, zorder=3)
+        ax.axhline(pace, color="#ef6c00", linestyle=":", linewidth=1.4, zorder=3)
         lines.append(Line2D([], [], color="#ef6c00", linestyle=":", label=f"进度目标 {_pct(pace)}"))
     county = _county(rates, category)
     if county is not None and county["base"] > 0:
-        ax.axhline(county["rate"], color="#1565c0", linestyle="-.", linewidth=1.2, zorder=3)
+        ax.axhline(county["rate"], color="#1565c0", linestyle="-.", linewidth=1.0, zorder=3)
         lines.append(
             Line2D([], [], color="#1565c0", linestyle="-.", label=f"全县 {_pct(county['rate'])}")
         )
     present = [s for s in STATUS_COLORS if s in set(rows["status"])]
     patches = [Patch(color=STATUS_COLORS[s], label=s) for s in present]
-    ax.legend(handles=[*patches, *lines], loc="upper right", fontsize=8, framealpha=0.9)
+    _legend_below(fig, [*patches, *lines])
 
     top = max(1.0, float(rows["rate"].max()), due, pace)
-    ax.set_ylim(0, top * 1.22)
+    # Room above the highest bar for its label: two lines, or one line standing on end.
+    ax.set_ylim(0, top * (1.2 if upright else 1.45))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_ylabel("聘任率（合格首席质量官企业数 ÷ 企业数）", fontsize=9)
+    ax.tick_params(axis="y", labelsize=LABEL_PT)
+    ax.set_ylabel("合格聘任率（合格数 ÷ 企业数）", fontsize=LABEL_PT)
     ax.grid(axis="y", alpha=0.3, zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
+
+
+def _legend_below(fig: Figure, handles: list, max_cols: int = 4) -> None:
+    """The legend under the axes, outside them: it never hides a bar or a line (constrained
+    layout makes room for it)."""
+    if handles:
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=min(len(handles), max_cols),
+            fontsize=SMALL_PT,
+            frameon=False,
+            handlelength=1.8,
+            columnspacing=1.2,
+        )
 
 
 def gap_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) -> Figure:
@@ -227,11 +279,12 @@ def gap_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) ->
     )
     total = len(rows)
     rows = rows.tail(MAX_CHART_UNITS)  # many units: the largest gaps (drawn on top)
-    fig = Figure(figsize=(8.5, max(3.5, 0.38 * len(rows) + 1.8)), layout="constrained")
+    height = max(GAP_MIN_HEIGHT_IN, GAP_ROW_IN * len(rows) + GAP_EXTRA_IN)
+    fig = Figure(figsize=(PRINT_WIDTH_IN, height), layout="constrained")
     ax = fig.add_subplot()
     when = f"（{quarter_label(quarter)}）" if quarter else ""
     shown = _shown(len(rows), total, "差距最大")
-    ax.set_title(f"{category}企业距进度目标尚缺合格首席质量官数{when}{shown}", fontsize=13)
+    ax.set_title(f"{category}企业距进度目标尚缺合格首席质量官数{when}{shown}", fontsize=TITLE_PT)
     if rows.empty:
         return _empty(fig, ax)
 
@@ -242,9 +295,10 @@ def gap_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) ->
     ]
     ax.barh(y, rows["gap_pace"], color=colors, height=0.6, zorder=2)
     for yi, g in zip(y, rows["gap_pace"], strict=True):
-        ax.text(g, yi, f" {g} 家" if g > 0 else " 已达进度", va="center", fontsize=8.5)
-    ax.set_yticks(list(y), rows["unit"], fontsize=9)
-    ax.set_xlabel("尚缺合格首席质量官（家）", fontsize=9)
+        ax.text(g, yi, f" {g} 家" if g > 0 else " 已达进度", va="center", fontsize=SMALL_PT)
+    ax.set_yticks(list(y), rows["unit"], fontsize=LABEL_PT)
+    ax.tick_params(axis="x", labelsize=LABEL_PT)
+    ax.set_xlabel("尚缺合格首席质量官（家）", fontsize=LABEL_PT)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlim(0, max(1, int(rows["gap_pace"].max())) * 1.25)
     ax.grid(axis="x", alpha=0.3, zorder=0)
@@ -257,7 +311,7 @@ def gap_chart(rates: pd.DataFrame, category: str, quarter: str | None = None) ->
             transform=ax.transAxes,
             ha="center",
             va="center",
-            fontsize=12,
+            fontsize=TITLE_PT,
             color=STATUS_COLORS[STATUS_MET],
         )
     return fig
@@ -267,9 +321,9 @@ def trend_chart(trend: pd.DataFrame) -> Figure:
     """County rate per quarter per category (solid, with values) and its due target (dashed
     steps) and pace target (dotted)."""
     _ensure_fonts()
-    fig = Figure(figsize=(9, 5), layout="constrained")
+    fig = Figure(figsize=(PRINT_WIDTH_IN, TREND_HEIGHT_IN), layout="constrained")
     ax = fig.add_subplot()
-    ax.set_title(f"{COUNTY}企业首席质量官聘任率趋势", fontsize=13)
+    ax.set_title(f"{COUNTY}企业首席质量官聘任率趋势", fontsize=TITLE_PT)
     if trend is None or trend.empty:
         return _empty(fig, ax)
     if "unit" in trend:
@@ -303,9 +357,10 @@ def trend_chart(trend: pd.DataFrame) -> Figure:
                 _pct(rv),
                 (xv, rv),
                 textcoords="offset points",
-                xytext=(0, 7) if i % 2 == 0 else (0, -14),
+                xytext=(0, 6) if i % 2 == 0 else (0, -6),
                 ha="center",
-                fontsize=7.5,
+                va="bottom" if i % 2 == 0 else "top",
+                fontsize=SMALL_PT,
                 color=color,
             )
         if "target_due" in rows:
@@ -335,12 +390,20 @@ def trend_chart(trend: pd.DataFrame) -> Figure:
         if len(quarters) <= 12
         else [q if i % 2 == 0 else "" for i, q in enumerate(quarters)]
     )
-    ax.set_xticks(range(len(quarters)), labels, rotation=30 if len(quarters) > 6 else 0, fontsize=9)
+    ax.set_xticks(
+        range(len(quarters)), labels, rotation=30 if len(quarters) > 6 else 0, fontsize=LABEL_PT
+    )
     ax.set_xlim(-0.5, len(quarters) - 0.5)
     ax.set_ylim(0, top * 1.15)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.tick_params(axis="y", labelsize=LABEL_PT)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8, ncols=2, framealpha=0.9)
+    handles = ax.get_legend_handles_labels()[0]
+    per = len(handles) // len(categories) if categories else 0
+    if per and per * len(categories) == len(handles):
+        # One legend row per category (a legend fills column by column).
+        handles = [handles[c * per + j] for j in range(per) for c in range(len(categories))]
+    _legend_below(fig, handles, max_cols=max(per, 1))
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 

@@ -41,13 +41,14 @@ TABLE_PT = 10.5  # 五号
 CAPTION_PT = 12  # 小四
 LINE_PT = 28  # fixed line pitch of official documents (GB/T 9704: 22 lines a page)
 
-IMAGE_WIDTH = Cm(15)
+IMAGE_WIDTH = Cm(15)  # at most; pipeline.reports.charts draws its charts this wide
 # A notice is read by people. At a county's scale (a dozen units) every table and list is
 # complete; beyond these bounds (a province's thousand townships) a table or list shows the
 # units that need attention first and says how many more there are and where to find them.
 MAX_TABLE_ROWS = 40  # unit, department and submission tables
 MAX_NAMED = 30  # units named in one sentence, and units with their own rectification item
 MAX_LISTED_ENTERPRISES = 1000  # the attachment
+ANNEX_WIDTHS = [1.2, 2.0, 4.0, 2.2, 6.2]  # 序号, 所属乡镇, 企业名称, 企业类别, 情况 (cm)
 GAP_BOOK = "目标差距报告.xlsx"  # where every unit and enterprise is listed
 
 _CN_DIGITS = "零一二三四五六七八九十"
@@ -337,7 +338,12 @@ class _Report:
             return
         p = self.para(style="图片")
         try:
-            p.add_run().add_picture(str(path), width=IMAGE_WIDTH)
+            picture = p.add_run().add_picture(str(path))
+            # The charts are drawn at their printed size (their DPI says so), so their text is
+            # true to its point size; anything wider is shrunk to the text width.
+            if picture.width > IMAGE_WIDTH:
+                picture.height = int(picture.height * IMAGE_WIDTH / picture.width)
+                picture.width = IMAGE_WIDTH
         except Exception as exc:  # a corrupt PNG must not lose the whole report
             log.warning("图表 %s 无法插入督查报告：%s", key, exc)
             p._p.getparent().remove(p._p)
@@ -1139,21 +1145,23 @@ class _Report:
             listed = self._worst_units_first(listed)
         rows = []
         for i, r in enumerate(listed.to_dict("records"), start=1):
-            category = _cell(r.get("category"))
             rows.append(
                 [
                     str(i),
                     _cell(r.get("township")),
                     _cell(r.get("enterprise_name")),
-                    _cat_name(category) if category else "",
+                    # "规上" / "重点行业中小微" under 企业类别: "企业" again would take a line
+                    _cell(r.get("category")),
                     _cell(r.get("reason")),
                 ]
             )
+        # Text width 15.6 cm. A reason ("不合格：学历…不符合首席质量官任职条件，请更换…")
+        # is the longest cell: its column is the widest, names and units wrap instead.
         _add_table(
             self.doc,
             ["序号", "所属乡镇", "企业名称", "企业类别", "情况"],
             rows,
-            [1.2, 2.4, 5.2, 2.8, 4.0],
+            ANNEX_WIDTHS,
         )
         if len(listed) < len(lagging):
             units = listed["township"].nunique() if "township" in listed.columns else 0
@@ -1429,6 +1437,10 @@ def _add_table(
     repeat = OxmlElement("w:tblHeader")  # header row repeats on every page
     repeat.set(qn("w:val"), "true")
     tr_pr.append(repeat)
+    # No row is split across two pages (a reason of three lines stays together). The data
+    # rows below are copies of the first one, so they carry it too.
+    for row in all_rows:
+        row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))
     template = None
     for r_idx, (row, values) in enumerate(zip(all_rows, [headers, *rows[:1]], strict=True)):
         paragraphs = []

@@ -48,7 +48,9 @@ AMBER = {"bg_color": "#FFEB9C", "font_color": "#9C5700"}
 RED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 
 PCT = "0.0%"
-DELTA = "+0.0%;-0.0%;0.0%"
+# The change of a rate is a difference of percentages: written as percentage points (the value
+# x100, rounded to 0.1 like the supervision report) and shown "+12.7个百分点" / "持平".
+DELTA_PP = '+0.0"个百分点";-0.0"个百分点";"持平"'
 INT = "0"
 DATE = "yyyy-mm-dd"
 
@@ -239,8 +241,13 @@ def _finish_table(
     table: _Table,
     freeze_cols: int = 0,
     max_width: int = 50,
-) -> None:
+) -> list[int]:
+    """Column widths, header row, frozen panes, filter and print setup; returns the widths."""
     widths = column_widths(frame, max_width=max_width)
+    for name, width in _MIN_WIDTHS.items():  # numbers too narrow for their format show ###
+        if name in table.columns:
+            c = table.col(name)
+            widths[c] = max(widths[c], width)
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
     ws.set_row(table.header_row, 30)
@@ -249,6 +256,12 @@ def _finish_table(
         table.header_row, 0, max(table.last_row, table.header_row), len(table.columns) - 1
     )
     ws.repeat_rows(table.header_row)
+    _print_setup(ws)
+    return widths
+
+
+def _print_setup(ws: Worksheet) -> None:
+    """A4 landscape, one page wide, as many pages tall as it takes."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
@@ -279,13 +292,16 @@ RATE_HEADERS = {
     "gap_pace": "差距(进度)",
     "status": "状态",
 }
+# Formatted numbers wider than their values ("+12.7个百分点"): at least this wide.
+_MIN_WIDTHS = {"较上季度": 15}
+
 RATE_FORMATS = {
     "排名": INT,
     "企业数": INT,
     "已聘任": INT,
     "合格": INT,
     "聘任率": PCT,
-    "较上季度": DELTA,
+    "较上季度": DELTA_PP,
     "应达目标": PCT,
     "进度目标": PCT,
     "差距(应达)": INT,
@@ -317,7 +333,8 @@ def _with_delta(ctx: ReportContext, rates: pd.DataFrame) -> pd.DataFrame:
     before = prev[[*keys, "rate"]].drop_duplicates(keys).rename(columns={"rate": "_prev"})
     merged = rates.merge(before, on=keys, how="left")
     merged.index = rates.index
-    return merged.assign(delta=merged["rate"] - merged["_prev"]).drop(columns="_prev")
+    points = ((merged["rate"] - merged["_prev"]) * 100).round(1) + 0.0  # no "-0.0"
+    return merged.assign(delta=points).drop(columns="_prev")
 
 
 def _ordered_block(rows: pd.DataFrame, unit_order: list[str]) -> pd.DataFrame:
@@ -344,7 +361,10 @@ def _color_labels(ws: Worksheet, table: _Table, column: str, pairs) -> None:
     c = table.col(column)
     for label, cell_format in pairs:
         ws.conditional_format(
-            table.first_row, c, table.last_row, c,
+            table.first_row,
+            c,
+            table.last_row,
+            c,
             {"type": "cell", "criteria": "==", "value": f'"{label}"', "format": cell_format},
         )
 
@@ -353,7 +373,9 @@ def _status_formats(ws: Worksheet, fmt: _Formats, table: _Table) -> None:
     if table.last_row < table.first_row:
         return
     _color_labels(
-        ws, table, "状态",
+        ws,
+        table,
+        "状态",
         ((STATUS_MET, fmt.green), (STATUS_ON_PACE, fmt.amber), (STATUS_BEHIND, fmt.red)),
     )
     for name in ("差距(应达)", "差距(进度)"):
@@ -509,6 +531,51 @@ def _trend_frame(ctx: ReportContext, categories: list[str]) -> pd.DataFrame:
     return out
 
 
+# 图表 sheet: the trend table on the left, the charts stacked on its right, printed A4
+# landscape one page wide. Each chart starts CHART_ROWS rows below the one before; a manual
+# page break goes above a chart that would not fit whole on the page at the fit-to-width scale.
+# Every row the charts span has an explicit height: a chart is anchored to cells, and
+# LibreOffice's default row (17 px) would squash it.
+CHART_WIDTH_PX, CHART_HEIGHT_PX = 760, 380
+CHART_ROWS = 19
+# 15.75 pt = 21 px, not Excel's default 15: xlsxwriter writes no height for a 15-point row.
+TITLE_ROW_PT, HEADER_ROW_PT, ROW_PT = 24, 30, 15.75
+TREND_MAX_WIDTH = 14  # the trend table's headers wrap onto two lines
+# The gap column and the columns under the charts get this width explicitly: LibreOffice's
+# default column is 85 px, not Excel's 64, and would stretch a cell-anchored chart.
+CHART_COL_WIDTH = 9  # 68 px
+# A4 landscape inside xlsxwriter's default margins (0.7 in left and right, 0.75 in top and
+# bottom), in pixels at 96 dpi; a little less than all of it, as renderers differ.
+_PAGE_WIDTH_PX = (29.7 / 2.54 - 1.4) * 96 * 0.97
+_PAGE_HEIGHT_PX = (21.0 / 2.54 - 1.5) * 96 * 0.95
+
+
+def _column_px(width: float) -> int:
+    """Excel's pixel width of a column `width` characters wide (max digit width 7 px)."""
+    return int(width * 7 + 0.5) + 5 if width >= 1 else int(width * 12 + 0.5)
+
+
+def _row_top_px(row: int) -> float:
+    """Top of a 0-based row of the 图表 sheet in pixels: title row, header row, then rows."""
+    heights = (TITLE_ROW_PT, HEADER_ROW_PT)
+    return (sum(heights[:row]) + max(0, row - len(heights)) * ROW_PT) * 4 / 3
+
+
+def _chart_rows(widths: Sequence[float], n_charts: int) -> tuple[list[int], list[int]]:
+    """First sheet row of each chart, and the rows above which a printed page breaks."""
+    sheet_px = sum(_column_px(w) for w in widths) + CHART_WIDTH_PX
+    scale = min(1.0, _PAGE_WIDTH_PX / sheet_px)
+    page_px = _PAGE_HEIGHT_PX / scale  # sheet pixels on one printed page
+    rows = [1 + i * CHART_ROWS for i in range(n_charts)]
+    breaks, page_top = [], 0.0
+    for row in rows[1:]:
+        top = _row_top_px(row)
+        if top + CHART_HEIGHT_PX - page_top > page_px:
+            breaks.append(row)  # set_h_pagebreaks([r]): the page breaks above 0-based row r
+            page_top = top
+    return rows, breaks
+
+
 def _write_charts(
     workbook: Workbook,
     ws: Worksheet,
@@ -520,10 +587,22 @@ def _write_charts(
     trend = _trend_frame(ctx, categories)
     ws.write_string(0, 0, f"{COUNTY}聘任率趋势（按季度）", fmt.title)
     table = _write_table(ws, fmt, trend, 1, {c: PCT for c in trend.columns if c != "季度"})
-    for c, width in enumerate(column_widths(trend, max_width=24)):
+    widths = column_widths(trend, max_width=TREND_MAX_WIDTH)
+    for c, width in enumerate(widths):
         ws.set_column(c, c, width)
     anchor_col = len(trend.columns) + 1
-    row = 1
+    n_charts = sum(cat in layout.blocks for cat in categories) + int(
+        table.last_row >= table.first_row
+    )
+    rows, breaks = _chart_rows(widths + [CHART_COL_WIDTH], n_charts)
+    chart_cols = math.ceil(CHART_WIDTH_PX / _column_px(CHART_COL_WIDTH))
+    ws.set_column(anchor_col - 1, anchor_col + chart_cols, CHART_COL_WIDTH)
+    ws.set_row(0, TITLE_ROW_PT)
+    ws.set_row(1, HEADER_ROW_PT)
+    for r in range(2, max(rows, default=0) + CHART_ROWS):
+        ws.set_row(r, ROW_PT)
+    _print_setup(ws)
+    ws.set_h_pagebreaks(breaks)
     summary = SHEET_SUMMARY
     for cat in categories:
         if cat not in layout.blocks:
@@ -570,9 +649,8 @@ def _write_charts(
         )
         columns.set_x_axis({"num_font": {"rotation": -45, "size": 9}})
         columns.set_legend({"position": "bottom"})
-        columns.set_size({"width": 760, "height": 380})
-        ws.insert_chart(row, anchor_col, columns)
-        row += 20
+        columns.set_size({"width": CHART_WIDTH_PX, "height": CHART_HEIGHT_PX})
+        ws.insert_chart(rows.pop(0), anchor_col, columns)
 
     if table.last_row >= table.first_row:
         chart = workbook.add_chart({"type": "line"})
@@ -615,8 +693,8 @@ def _write_charts(
             }
         )
         chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 760, "height": 360})
-        ws.insert_chart(row, anchor_col, chart)
+        chart.set_size({"width": CHART_WIDTH_PX, "height": CHART_HEIGHT_PX})
+        ws.insert_chart(rows.pop(0), anchor_col, chart)
 
 
 # -- 未达标企业 ---------------------------------------------------------------------------------
@@ -683,12 +761,48 @@ def _write_lagging(
     table = _write_table(ws, fmt, frame, 2, {"序号": INT}, None, starts, wrap=("原因",))
     if frame.empty:
         ws.write_string(3, 0, "本类别所有企业均已聘任合格首席质量官。", fmt.note)
-    _finish_table(ws, fmt, frame, table, freeze_cols=3, max_width=60)
+    widths = _finish_table(ws, fmt, frame, table, freeze_cols=3, max_width=60)
+    if "原因" in frame:
+        # A wrapped cell does not make its row taller by itself: LibreOffice and WPS (and Excel,
+        # for rows written by xlsxwriter) keep the default height and the lines overlap.
+        heights = wrapped_row_heights(frame["原因"], widths[table.col("原因")])
+        for i, height in zip(heights.index.tolist(), heights.tolist(), strict=True):
+            ws.set_row(table.first_row + i, height)
+
+
+LINE_HEIGHT = 14.0  # points per line of 10-point 宋体 (Excel: 13.5; LibreOffice a little more)
+ROW_PADDING = 1.5
+
+
+def wrapped_row_heights(values: pd.Series, width: float) -> pd.Series:
+    """Row heights (points) for the cells of `values` that wrap to more than one line in a
+    column `width` characters wide, by position (0 = first value); one-line cells are left out.
+
+    Cheap on a long column: a text at most half as long as the column is wide fits on one
+    line whatever its characters, so only longer texts (and texts with line breaks) are
+    measured, each distinct text once."""
+    usable = max(float(width) - 1.5, 1.0)  # cell padding; CJK wraps between any two characters
+    text = pd.Series(values.to_numpy(dtype=object)).dropna().astype("str")
+    long = text[(text.str.len() * 2 > usable) | text.str.contains("\n", regex=False)]
+    if long.empty:
+        return pd.Series(dtype="float64")
+    lines = long.map({t: _line_count(t, usable) for t in long.unique()})
+    lines = lines[lines > 1]
+    # Whole pixels, rounded up: xlsxwriter keeps row heights in pixels and would round down.
+    return np.ceil((lines * LINE_HEIGHT + ROW_PADDING) * 4 / 3) * 0.75
+
+
+def _line_count(text: str, usable: float) -> int:
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in text.split("\n"))
 
 
 # -- 报送情况 ---------------------------------------------------------------------------------
 
 
+# The file's fill date is the 填报日期 of its title rows, else the latest 填写日期 of its rows
+# (pipeline.run._file_timeliness): a row date can be weeks before the file was sent, so the
+# header says so, and a 日期来源 column says which it was when the submissions frame knows.
+FILL_DATE_HEADER = "填报日期\n(表头或最晚填写日期)"
 SUBMISSION_HEADERS = {
     "unit": "填报单位",
     "file": "文件",
@@ -696,9 +810,11 @@ SUBMISSION_HEADERS = {
     "rows_read": "读取行数",
     "rows_accepted": "接收行数",
     "rows_rejected": "退回行数",
-    "fill_date": "填报日期",
+    "fill_date": FILL_DATE_HEADER,
+    "fill_date_source": "日期来源",
     "late": "是否逾期",
 }
+FILL_DATE_SOURCES = {"header": "表头", "rows": "行内最晚填写日期"}
 
 
 def _write_submissions(ws: Worksheet, fmt: _Formats, ctx: ReportContext) -> None:
@@ -707,12 +823,17 @@ def _write_submissions(ws: Worksheet, fmt: _Formats, ctx: ReportContext) -> None
         if col not in subs:
             subs[col] = pd.Series(dtype="object")
     subs["status"] = subs["status"].map(lambda s: SUBMISSION_STATUS.get(s, s))
+    known_source = subs["fill_date_source"].notna().any()
+    subs["fill_date_source"] = subs["fill_date_source"].map(
+        lambda s: FILL_DATE_SOURCES.get(s, s), na_action="ignore"
+    )
     missing = pd.DataFrame({"unit": list(ctx.missing_units), "status": MISSING})
-    rows = pd.concat([subs[list(SUBMISSION_HEADERS)], missing], ignore_index=True)
+    columns = [c for c in SUBMISSION_HEADERS if c != "fill_date_source" or known_source]
+    rows = pd.concat([subs[columns], missing], ignore_index=True)
     rows["late"] = rows["late"].astype("object")
     rows["fill_date"] = pd.to_datetime(rows["fill_date"], errors="coerce")
-    frame = rows[list(SUBMISSION_HEADERS)].rename(columns=SUBMISSION_HEADERS)
-    frame = frame.astype({"填报日期": "object"}).where(frame.notna(), None)
+    frame = rows[columns].rename(columns=SUBMISSION_HEADERS)
+    frame = frame.astype({FILL_DATE_HEADER: "object"}).where(frame.notna(), None)
     frame.insert(0, "序号", range(1, len(frame) + 1))
 
     n_units = subs["unit"].nunique()
@@ -722,13 +843,17 @@ def _write_submissions(ws: Worksheet, fmt: _Formats, ctx: ReportContext) -> None
         f"收到 {len(subs)} 个文件，来自 {n_units} 个单位；"
         f"未报送 {len(ctx.missing_units)} 个单位"
         + (f"：{'、'.join(ctx.missing_units)}" if ctx.missing_units else "")
+        + "；填报日期取表头所填日期，表头未填时取各行“填写日期”中最晚的一个"
     )
     _title(ws, fmt, len(frame.columns), title, subtitle)
-    formats = {"序号": INT, "读取行数": INT, "接收行数": INT, "退回行数": INT, "填报日期": DATE}
+    formats = {"序号": INT, "读取行数": INT, "接收行数": INT, "退回行数": INT}
+    formats[FILL_DATE_HEADER] = DATE
     table = _write_table(ws, fmt, frame, 2, formats)
     if table.last_row >= table.first_row:
         _color_labels(
-            ws, table, "状态",
+            ws,
+            table,
+            "状态",
             ((MISSING, fmt.red), ("读取失败", fmt.red), ("已读取", fmt.green)),
         )
         late = table.col("是否逾期")
@@ -745,7 +870,7 @@ def _write_submissions(ws: Worksheet, fmt: _Formats, ctx: ReportContext) -> None
             },
         )
     _finish_table(ws, fmt, frame, table, freeze_cols=2)
-    # Dates render as ########## when the column is narrower than the text.
-    ws.set_column(
-        table.col("填报日期"), table.col("填报日期"), max(12, display_width("填报日期") + 2)
-    )
+    # The two-line header sets the width (dates would render as ########## if narrower).
+    date_col = table.col(FILL_DATE_HEADER)
+    width = max(12, *(display_width(line) + 2 for line in FILL_DATE_HEADER.split("\n")))
+    ws.set_column(date_col, date_col, width)
