@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 
@@ -111,6 +112,16 @@ def mask_in_text(text: str) -> str:
     if any(c in text for c in " \u3000-"):
         text = _SPACED_ID.sub(_mask_spaced_id, text)
     return _MOBILE_IN_TEXT.sub(lambda m: m[1] + "****" + m[2], text)
+
+
+def mask_in_texts(values: pd.Series) -> pd.Series:
+    """mask_in_text over a column: each distinct value once, as text; missing stays missing."""
+    codes, uniques = pd.factorize(values.astype("object"))
+    masked = [
+        mask_in_text(t) if any(c.isdigit() for c in t) else t for t in map(str, uniques)
+    ]
+    out = np.array([*masked, None], dtype=object)[codes]  # code -1 (missing) takes the None
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def mask_personal(value: object, kind: str) -> object:

@@ -18,7 +18,7 @@ from python_calamine import CalamineWorkbook
 from pipeline.container import _SheetRange, _xlsx_range
 from pipeline.fields import FIELDS
 from pipeline.normalize import clean_code, clean_mobile, header_key, normalize_records
-from pipeline.privacy import mask_cell, mask_id, mask_in_text, mask_mobile
+from pipeline.privacy import mask_cell, mask_id, mask_in_text, mask_in_texts, mask_mobile
 from pipeline.reports.xlsx import EXCEL_MAX_CHARS, TRUNCATED_MARK, fit_cell_text
 from schemas.identifiers import id_check, known_regions, uscc_check
 from tests.helpers import make_id, make_uscc
@@ -337,3 +337,10 @@ def test_an_id_written_in_groups_is_masked_to_six_and_four(number, gaps, before,
 def test_digit_groups_that_are_not_an_id_stay():
     assert mask_in_text("2019-01-01 2020-12-31") == "2019-01-01 2020-12-31"
     assert mask_in_text("0715-3312345 0715-3312346") == "0715-3312345 0715-3312346"
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="0123456789 -X甲", max_size=24)), max_size=8))
+def test_mask_in_texts_is_mask_in_text_per_value(values):
+    out = mask_in_texts(pd.Series(values, dtype=object))
+    assert out.tolist() == [None if v is None else mask_in_text(v) for v in values]

@@ -23,6 +23,7 @@ from docx.text.run import Run
 
 from pipeline.fields import CATEGORIES
 from pipeline.fsutil import atomic_path
+from pipeline.privacy import mask_in_text
 from pipeline.reports.context import ReportContext
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,6 @@ _ADVICE = {
 }
 
 # Personal numbers that must never reach this document, whatever the frames hold.
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{5,8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def write_supervision_report(path: Path, ctx: ReportContext) -> Path:
@@ -101,8 +100,7 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 def _scrub(text: object) -> str:
     """Mask anything that looks like an ID number or a mobile number."""
     s = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-    s = _ID_RE.sub(lambda m: m.group(1) + "*" * (len(m.group(0)) - 10) + m.group(2), s)
-    return _MOBILE_RE.sub(r"\1****\2", s)
+    return mask_in_text(s) if any(c.isdigit() for c in s) else s
 
 
 def _cn_number(n: int) -> str:

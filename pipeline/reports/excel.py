@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline.fsutil import atomic_path
-from pipeline.privacy import mask_id, mask_mobile
+from pipeline.privacy import mask_id, mask_in_texts, mask_mobile
 from pipeline.reports.context import ReportContext
 from pipeline.reports.xlsx import (
     WORKBOOK_OPTIONS,
@@ -55,8 +54,6 @@ INT = "0"
 DATE = "yyyy-mm-dd"
 
 # 18-character ID numbers (and 11-digit mobiles) that slipped into free text are masked again.
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 SUBMISSION_STATUS = {"ok": "已读取", "failed": "读取失败"}
 MISSING = "未报送"
@@ -713,12 +710,6 @@ LAGGING_HEADERS = {
 _FREE_TEXT = ("enterprise_name", "cqo_name", "reason", "department", "township")
 
 
-def _mask_free_text(values: pd.Series) -> pd.Series:
-    text = values.astype("str").where(values.notna())
-    text = text.str.replace(_ID_IN_TEXT, lambda m: m.group(1) + "*" * 8 + m.group(2), regex=True)
-    return text.str.replace(_MOBILE_IN_TEXT, lambda m: m.group(1) + "****" + m.group(2), regex=True)
-
-
 def _lagging_frame(lagging: pd.DataFrame, category: str, unit_order: list[str]) -> pd.DataFrame:
     rows = lagging[lagging["category"] == category] if "category" in lagging else lagging
     rows = rows.copy()
@@ -729,7 +720,7 @@ def _lagging_frame(lagging: pd.DataFrame, category: str, unit_order: list[str]) 
         rows["mobile"] = mask_mobile(rows["mobile"])
     for col in _FREE_TEXT:
         if col in rows:
-            rows[col] = _mask_free_text(rows[col])
+            rows[col] = mask_in_texts(rows[col])
     if "township" not in rows:
         rows["township"] = UNKNOWN_UNIT
     rows["township"] = rows["township"].fillna(UNKNOWN_UNIT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import pandas as pd
 from pipeline.fields import BASE_FIELDS, FIELDS, SEVERITY_LABELS
 from pipeline.fsutil import atomic_path
 from pipeline.normalize import DATE_FIELDS, parse_dates
-from pipeline.privacy import mask_id, mask_mobile
+from pipeline.privacy import mask_id, mask_in_texts, mask_mobile
 from pipeline.reports import sheetxml, xlsx
 from pipeline.reports.xlsx import display_width
 
@@ -87,8 +86,6 @@ _FILLS = {
 }
 
 # Defensive masks for text that may leave the office (the validator masks already).
-_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{5,8})(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 @dataclass
@@ -339,16 +336,7 @@ def _mask_values(values: pd.Series, field: pd.Series) -> pd.Series:
 
 def _scrub(values: pd.Series) -> pd.Series:
     """Mask ID-like and mobile-like digit runs inside free text."""
-    text = values.astype("object")
-    present = text.notna()
-    if not present.any():
-        return text
-    s = text[present].astype(str)
-    s = s.str.replace(_ID_RE, lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), regex=True)
-    s = s.str.replace(_MOBILE_RE, r"\1****\2", regex=True)
-    out = text.copy()
-    out[present] = s.astype("object")
-    return out
+    return mask_in_texts(values)
 
 
 # 汇总: the table by rule sits below the one by unit and to its right, in its own columns: a
