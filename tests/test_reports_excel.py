@@ -200,6 +200,8 @@ def test_summary_header_and_county_row(book):
     # Number formats: rates as percentages.
     rate_cell = ws.cell(row=r + 1, column=7)
     assert "%" in rate_cell.number_format
+    # a rate 0.666... shows as 66.7%: its column is as wide as that, not as its 18 digits
+    assert ws.column_dimensions["G"].width <= 10
 
 
 def test_summary_ranks_units_by_rate_within_category(book):

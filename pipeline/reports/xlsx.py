@@ -60,7 +60,12 @@ def column_widths(frame: pd.DataFrame, min_width: int = 6, max_width: int = 50) 
     widths = []
     head = frame.head(2000)
     for col in frame.columns:
-        values = head[col].dropna().astype(str)
-        w = max(display_width(col), widest(values.tolist(), max_width))
+        values = head[col].dropna()
+        if pd.api.types.is_float_dtype(values.dtype):
+            # a rate 0.7727272727 shows as 77.3%: measured as a short number, not 18 digits
+            texts = [str(int(v)) if v.is_integer() else f"{v:.4g}" for v in values.tolist()]
+        else:
+            texts = values.astype(str).tolist()
+        w = max(display_width(col), widest(texts, max_width))
         widths.append(max(min_width, min(max_width, w + 2)))
     return widths
