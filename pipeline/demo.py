@@ -1541,20 +1541,62 @@ def build_demo(seed: int = DEFAULT_SEED) -> Demo:
     return Demo(seed, files, manifest)
 
 
-def write_demo(target: Path, seed: int = DEFAULT_SEED) -> list[Path]:
+class DemoRefused(Exception):
+    """`target` holds files that are not the demo's: writing would overwrite real input."""
+
+
+def write_demo(target: Path, seed: int = DEFAULT_SEED, force: bool = False) -> list[Path]:
     """Write the demo input (base list + quarter folders) into `target`; same bytes per seed.
 
-    Only the demo's own files are (over)written; other files in `target` are left alone.
+    Only the demo's own files are (over)written; other files in `target` are left alone. Unless
+    `force`, refuses (DemoRefused, a Chinese message) when that would replace a file that is
+    not the demo's own (a real 企业名录.xlsx) or put demo submissions beside real ones in a
+    quarter folder: rewriting a demo input is fine, clobbering the county's is not.
     """
+    import tempfile
+
     target = Path(target)
     demo = build_demo(seed)
-    written = []
-    for demo_file in demo.files:
-        path = target / demo_file.relpath
-        with atomic_path(path) as tmp:
-            WRITERS[demo_file.fmt](tmp, demo_file)
-        written.append(path)
+    with tempfile.TemporaryDirectory() as staging:
+        made = []
+        for demo_file in demo.files:
+            path = Path(staging) / demo_file.relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            WRITERS[demo_file.fmt](path, demo_file)
+            made.append((demo_file.relpath, path.read_bytes()))
+        if not force:
+            _refuse_foreign(target, made)
+        written = []
+        for relpath, data in made:
+            path = target / relpath
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(data)
+            written.append(path)
     return written
+
+
+def _refuse_foreign(target: Path, made: list[tuple[str, bytes]]) -> None:
+    ours = {Path(rel).as_posix(): data for rel, data in made}
+    foreign = []
+    for rel, data in ours.items():
+        path = target / rel
+        if path.is_file() and path.read_bytes() != data:
+            foreign.append(rel)
+    for folder in sorted({Path(rel).parent for rel in ours if Path(rel).parent != Path(".")}):
+        if (target / folder).is_dir():
+            foreign += sorted(
+                (folder / p.name).as_posix()
+                for p in (target / folder).iterdir()
+                if p.is_file() and (folder / p.name).as_posix() not in ours
+                and not p.name.startswith(("~$", ".~"))
+            )  # fmt: skip
+    if foreign:
+        shown = "、".join(dict.fromkeys(foreign[:5])) + ("等" if len(foreign) > 5 else "")
+        raise DemoRefused(
+            f"「{target}」中已有不是演示数据的文件（{shown}）：写入演示数据会覆盖或混入真实数据，"
+            "已停止，未写入任何文件。请指定一个空文件夹：cqo demo <文件夹>；"
+            "确需覆盖请加 --force。"
+        )
 
 
 # -- manifest: what the pipeline should find ----------------------------------------------------

@@ -1049,7 +1049,8 @@ _CATEGORY_WORDS = {
 def read_base_list(path: Path, config: Config) -> pd.DataFrame:
     """The base list (企业名录): one row per enterprise with its township and category.
 
-    Raises IngestError when the file cannot be read or has no 企业名称 / 企业类别 columns.
+    Raises IngestError when the file cannot be read or has no 企业名称 / 企业类别 / 所属乡镇
+    columns.
     """
     from pipeline.normalize import clean_code, clean_text, name_key, parse_scale
 
@@ -1059,6 +1060,11 @@ def read_base_list(path: Path, config: Config) -> pd.DataFrame:
         table = locate_table(sheet.rows, sheet.merged, _BASE_LOOKUP)
         if table is None or "category" not in table.mapping.values():
             continue
+        if "township" not in table.mapping.values():
+            raise IngestError(
+                f"企业名录 {path.name} 的表格中找不到「所属乡镇」列：各乡镇（园区）的聘任率按它"
+                "统计，请补上该列（每家企业填所在乡镇或园区）后重新运行"
+            )
         data, excel_rows, _ = _sheet_records(sheet, table, pack=False)
         raw = pd.DataFrame(data, dtype=object)
         base = pd.DataFrame(index=range(len(raw)))

@@ -474,10 +474,22 @@ def build_summary(
         "late_files": [f["file"] for f in files if f["late"]],
         "unknown_headers": unknown.drop(columns=["col"]).to_dict("records"),
         "base_enterprises": int(len(base)),
+        "base_unknown_townships": _unknown_townships(base, config),
         "roster_size": int(len(roster)),
         "changes": {str(k): int(v) for k, v in changes["change"].value_counts().items()},
         "severity_counts": {str(k): int(v) for k, v in findings["severity"].value_counts().items()},
     }
+
+
+def _unknown_townships(base: pd.DataFrame, config: Config) -> dict[str, int]:
+    """所属乡镇 values of the base list that name no configured unit (nor an alias), with how
+    many enterprises each: they count in 全县 but in no township's rate."""
+    towns = base["township"].dropna().astype(str)
+    towns = towns[~towns.isin(config.unit_names()) & towns.str.strip().ne("")]
+    unknown = {str(k): int(v) for k, v in towns.value_counts().items()}
+    if unknown:
+        log.warning("base list townships not configured: %s", unknown)
+    return unknown
 
 
 def _check_invariants(

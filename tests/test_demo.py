@@ -330,3 +330,20 @@ def test_expected_rates_improve_quarter_by_quarter(built: demo.Demo) -> None:
     defects = [len(quarters[q]["defects"]) for q in demo.QUARTERS]
     cell = [sum(demo.DEFECT_PLAN[q].values()) for q in demo.QUARTERS]
     assert cell[0] > cell[1] > cell[2] and defects[0] > defects[2]
+
+
+def test_never_overwrites_real_input_unless_forced(tmp_path: Path) -> None:
+    """A real base list, or real submissions in a quarter folder, stop `cqo demo`; writing
+    the demo again over itself is fine."""
+    first = demo.write_demo(tmp_path)
+    assert demo.write_demo(tmp_path) == first  # the demo over itself: same bytes, no refusal
+    base = tmp_path / "企业名录.xlsx"
+    base.write_bytes(b"the county's own list")
+    real = tmp_path / "2026Q3" / "天城镇（真实）.xlsx"
+    real.write_bytes(b"a real submission")
+    with pytest.raises(demo.DemoRefused, match="企业名录.xlsx") as refused:
+        demo.write_demo(tmp_path)
+    assert "天城镇（真实）.xlsx" in str(refused.value) and "--force" in str(refused.value)
+    assert base.read_bytes() == b"the county's own list"  # nothing written
+    demo.write_demo(tmp_path, force=True)
+    assert base.read_bytes() != b"the county's own list" and real.is_file()

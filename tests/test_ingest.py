@@ -321,6 +321,18 @@ def test_base_list(tmp_path, config):
     assert base["name_key"].iloc[1] == "崇阳县乙竹业有限公司"
 
 
+def test_base_list_without_township_column_is_refused(tmp_path, config):
+    """Without 所属乡镇 every township's rate would silently vanish from the reports."""
+    from pipeline.ingest import IngestError
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["企业名称", "统一社会信用代码", "企业类别", "主管部门"])
+    wb.active.append(["崇阳县甲机械有限公司", None, "规上", "县经信局"])
+    wb.save(tmp_path / "企业名录.xlsx")
+    with pytest.raises(IngestError, match="所属乡镇"):
+        read_base_list(tmp_path / "企业名录.xlsx", config)
+
+
 def test_hidden_sheet_rows_are_read_and_reported(tmp_path, config):
     from pipeline.validate import file_findings
 

@@ -25,7 +25,16 @@ from python_calamine import CalamineWorkbook
 from pipeline.cli import main as cli_main
 from pipeline.run import run
 from pipeline.store import Store
-from tests.helpers import BASE, ROOT, county, cqo_row, make_id, make_uscc, write_xlsx
+from tests.helpers import (
+    BASE,
+    ROOT,
+    county,
+    cqo_row,
+    make_id,
+    make_uscc,
+    write_base,
+    write_xlsx,
+)
 
 POSIX = sys.platform != "win32"
 P1, P2, P3, P4 = (make_id(seq=s) for s in (101, 203, 305, 407))
@@ -644,9 +653,20 @@ def test_invariant_checks_pass_on_the_demo(tmp_path):
     from pipeline.demo import write_demo
 
     config = county(tmp_path)
-    write_demo(config.input_dir)
+    write_demo(config.input_dir, force=True)  # (over the small test base list)
     config = config.with_paths(config.input_dir, config.output_dir)
     results = run(config)
     assert results and all(r.summary["totals"]["rows_read"] > 0 for r in results)
     frame = pd.DataFrame([r.summary["totals"] for r in results])
     assert (frame["rows_read"] == frame["rows_accepted"] + frame["rows_rejected"]).all()
+
+
+def test_base_list_townships_that_name_no_unit_are_reported(tmp_path):
+    """An enterprise whose 所属乡镇 is misspelt counts in 全县 but in no township: the summary
+    names the value and how many enterprises carry it."""
+    config = county(tmp_path)
+    rows = [(n, c, "天城" if i == 0 else t, k, d, s) for i, (n, c, t, k, d, s) in enumerate(BASE)]
+    write_base(tmp_path / "input" / "企业名录.xlsx", rows)
+    write_xlsx(tmp_path / "input" / "2026Q3" / "天城镇.xlsx", [cqo_row(1, "张伟", make_id())])
+    summary = run(config)[-1].summary
+    assert summary["base_unknown_townships"] == {"天城": 1}
