@@ -244,6 +244,13 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            # "unable to open database file", "attempt to write a readonly database", "disk
+            # I/O error", "database is locked": the folder or the file, not the data.
+            raise StoreError(
+                f"无法打开或写入数据库 {self.path}（{exc}）：请检查输出文件夹是否只读、是否有"
+                "写入权限、磁盘是否已满，或数据库是否正被其他程序（如另一个 cqo）占用"
+            ) from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"数据库 {self.path} 已损坏（{exc}）；删除后重新运行 cqo run 即可重建"

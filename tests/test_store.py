@@ -176,3 +176,16 @@ def test_appointment_history_is_selected_by_enterprise(tmp_path):
     assert history["cqo_name"].fillna("").tolist() == ["李四", "", "王五"]
     assert history["to_quarter"].fillna("").tolist() == ["2026Q2", "", ""]
     assert history["ended_by"].tolist()[0] == "变更"
+
+
+def test_a_store_that_cannot_be_opened_is_not_called_corrupt(tmp_path):
+    """A folder in the database's place (or a read-only folder) is not damaged data: the
+    message must not tell the clerk to delete the database."""
+    (tmp_path / "cqo.sqlite").mkdir()
+    with pytest.raises(StoreError, match="无法打开或写入") as opened:
+        Store(tmp_path / "cqo.sqlite")
+    assert "已损坏" not in str(opened.value)
+    garbage = tmp_path / "other.sqlite"
+    garbage.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError, match="已损坏"):
+        Store(garbage)
