@@ -76,6 +76,22 @@ def fresh_dir(path: Path) -> Path:
     return path
 
 
+def first_locked(staging: Path, target: Path) -> Path | None:
+    """The first file of `target` that a file under `staging` would replace and that cannot be
+    written now (open in Excel/WPS on Windows, read-only), else None. Opening for append
+    changes nothing in the file."""
+    staging, target = Path(staging), Path(target)
+    for src in sorted(p for p in staging.rglob("*") if p.is_file()):
+        dst = target / src.relative_to(staging)
+        if dst.is_file():
+            try:
+                with dst.open("ab"):
+                    pass
+            except OSError:
+                return dst
+    return None
+
+
 def promote(staging: Path, target: Path, last: str, replaced: dict[str, str]) -> None:
     """Move every file written under `staging` into `target`, each with an atomic rename, the
     file `last` at the very end (it marks the folder complete), then remove `staging`.

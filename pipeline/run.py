@@ -20,7 +20,7 @@ import pandas as pd
 
 from pipeline import ingest, targets
 from pipeline.config import Config
-from pipeline.fsutil import atomic_path, ensure_private, fresh_dir, promote
+from pipeline.fsutil import atomic_path, ensure_private, first_locked, fresh_dir, promote
 from pipeline.memory import release_freed_memory
 from pipeline.store import Store
 
@@ -285,6 +285,12 @@ def run_quarter(
         )
         _check_reports(staging, roster, findings)
         lap("reports")
+        locked = first_locked(staging, out)
+        if locked is not None:  # before the store changes: nothing is half done
+            raise OutputError(
+                f"{locked} 无法更新（可能正被 Excel/WPS 打开，或是只读文件）：请关闭该文件后"
+                f"重新运行 cqo run。{quarter} 本次未作任何改动"
+            )
 
         with store.quarter(quarter) as tx:
             tx.write("submissions", _submissions_frame(summary))
@@ -302,9 +308,11 @@ def run_quarter(
         try:
             promote(staging, out, SUMMARY_NAME, {FEEDBACK_DIR: "*.xlsx"})
         except OSError as exc:
+            # os.replace names the staging file first, the report it replaces second
+            where = exc.filename2 or exc.filename or exc
             raise OutputError(
-                f"{quarter} 已入库，但报告无法写入 {out}（{exc.filename or exc}；文件可能正被 "
-                "Excel/WPS 打开）：请关闭后重新运行 cqo run"
+                f"{quarter} 已入库，但报告无法写入 {out}（{where}；文件可能正被 Excel/WPS 打开）："
+                f"{out} 中的报告现在不完整，请勿外发；关闭该文件后重新运行 cqo run"
             ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)

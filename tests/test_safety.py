@@ -670,3 +670,35 @@ def test_base_list_townships_that_name_no_unit_are_reported(tmp_path):
     write_xlsx(tmp_path / "input" / "2026Q3" / "天城镇.xlsx", [cqo_row(1, "张伟", make_id())])
     summary = run(config)[-1].summary
     assert summary["base_unknown_townships"] == {"天城": 1}
+
+
+def test_a_report_open_in_excel_stops_the_quarter_before_anything_changes(tmp_path, monkeypatch):
+    """A report that cannot be replaced (open in Excel/WPS) is found before the store commits:
+    the store, and every report of the quarter, stay as they were; the message names it."""
+    import pipeline.fsutil as fsutil
+    from pipeline import run as runner
+
+    config = county(tmp_path)
+    src = tmp_path / "input" / "2026Q3" / "天城镇.xlsx"
+    write_xlsx(src, [cqo_row(1, "张伟", make_id())])
+    run(config)
+    out = config.output_dir / "2026Q3"
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    stored = Store(config.output_dir / "cqo.sqlite").quarters()
+    locked = out / "督查报告.docx"
+    real_open = Path.open
+
+    def open_(self, mode="r", *args, **kwargs):
+        if self == locked and mode != "rb":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(fsutil.Path, "open", open_)
+    write_xlsx(src, [cqo_row(1, "李娜", make_id(seq=456))])
+    with pytest.raises(runner.OutputError, match="督查报告.docx") as stopped:
+        run(config, force=True)
+    assert "未作任何改动" in str(stopped.value)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    store = Store(config.output_dir / "cqo.sqlite")
+    assert store.quarters() == stored
+    assert store.read("roster", "2026Q3")["cqo_name"].tolist() == ["张伟"]
