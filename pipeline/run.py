@@ -45,8 +45,9 @@ class InvariantError(Exception):
 
 
 class OutputError(Exception):
-    """The quarter is stored but its reports could not be moved into place (a file open in
-    Excel/WPS); the next run writes them again. Chinese message."""
+    """The quarter's reports could not be put in place (a file open in Excel/WPS): found
+    before the store changes (nothing done), or while moving them (the quarter is stored and
+    the next run writes them again). Chinese message."""
 
 
 @dataclass
@@ -65,6 +66,8 @@ class QuarterResult:
     output_dir: Path
     skipped: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    # later quarters this run took out of the store (they build on this one): run them again
+    dropped_later: list[str] = field(default_factory=list)
 
 
 # -- discovery -----------------------------------------------------------------------------
@@ -75,6 +78,34 @@ def discover_quarters(input_dir: Path) -> list[str]:
     if not input_dir.is_dir():
         raise RunError(f"找不到输入目录：{input_dir}")
     return sorted(p.name for p in input_dir.iterdir() if p.is_dir() and QUARTER_DIR.match(p.name))
+
+
+_CN_QUARTER = {"一": "1", "二": "2", "三": "3", "四": "4", "1": "1", "2": "2", "3": "3", "4": "4"}
+_LOOSE_QUARTER = re.compile(
+    r"(20\d{2})\s*(?:年|[-_ .])?\s*(?:[Qq]\s*([1-4])|第?\s*([1-4一二三四])\s*季)"
+)
+
+
+def ignored_folders(input_dir: Path) -> list[tuple[str, str | None]]:
+    """Sub-folders of input/ that are not quarter folders, each with the name it probably
+    should have (2026年三季度 -> 2026Q3), or None: a folder named otherwise is never read."""
+    if not input_dir.is_dir():
+        return []
+    out = []
+    for p in sorted(input_dir.iterdir()):
+        if not p.is_dir() or QUARTER_DIR.match(p.name) or p.name.startswith((".", "~")):
+            continue
+        m = _LOOSE_QUARTER.search(p.name)
+        out.append((p.name, f"{m[1]}Q{_CN_QUARTER[m[2] or m[3]]}" if m else None))
+    return out
+
+
+def _ignored_text(input_dir: Path) -> str:
+    named = [
+        f"「{name}」" + (f"（应改名为 {hint}）" if hint else "")
+        for name, hint in ignored_folders(input_dir)
+    ]
+    return f"；未读取的文件夹：{'、'.join(named)}" if named else ""
 
 
 def base_list_path(config: Config, quarter: str) -> Path:
@@ -116,14 +147,22 @@ def run(
     reprocessed in this run, or when its reports are missing.
     """
     progress = progress or Progress()
-    quarters = discover_quarters(config.input_dir)
+    quarters = all_quarters = discover_quarters(config.input_dir)
     if quarter is not None:
+        quarter = quarter.strip().upper()
         targets.parse_quarter(quarter)  # ValueError for bad text
         if quarter not in quarters:
-            raise RunError(f"输入目录 {config.input_dir} 下没有季度文件夹 {quarter}")
+            have = f"（现有：{'、'.join(quarters)}）" if quarters else ""
+            raise RunError(
+                f"输入目录 {config.input_dir} 下没有季度文件夹 {quarter}{have}"
+                + _ignored_text(config.input_dir)
+            )
         quarters = [q for q in quarters if q <= quarter]
     if not quarters:
-        raise RunError(f"输入目录 {config.input_dir} 下没有季度文件夹（应命名如 2026Q3）")
+        raise RunError(
+            f"输入目录 {config.input_dir} 下没有季度文件夹（应命名如 2026Q3）"
+            + _ignored_text(config.input_dir)
+        )
     if not config.base_list_path.is_file() and not all(
         (config.input_dir / q / ingest.BASE_LIST_NAME).is_file() for q in quarters
     ):
@@ -160,6 +199,11 @@ def run(
                     continue
                 dirty = True
                 results.append(run_quarter(config, q, store, digest, progress))
+            if results and not results[-1].skipped:
+                # storing a quarter drops the later ones (they build on it): say which
+                results[-1].dropped_later = [
+                    q for q in all_quarters if q > results[-1].quarter and q in stored
+                ]
         return results
     finally:
         lock.release()

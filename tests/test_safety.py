@@ -702,3 +702,33 @@ def test_a_report_open_in_excel_stops_the_quarter_before_anything_changes(tmp_pa
     store = Store(config.output_dir / "cqo.sqlite")
     assert store.quarters() == stored
     assert store.read("roster", "2026Q3")["cqo_name"].tolist() == ["张伟"]
+
+
+def test_misnamed_quarter_folders_are_named_with_the_name_they_need(tmp_path):
+    from pipeline import run as runner
+
+    config = county(tmp_path)
+    row = [cqo_row(1, "张伟", make_id())]
+    write_xlsx(tmp_path / "input" / "2026年三季度" / "天城镇.xlsx", row)
+    write_xlsx(tmp_path / "input" / "2026q2" / "天城镇.xlsx", row)
+    with pytest.raises(runner.RunError) as none:
+        run(config)
+    assert "「2026q2」（应改名为 2026Q2）" in str(none.value)
+    assert "「2026年三季度」（应改名为 2026Q3）" in str(none.value)
+    write_xlsx(tmp_path / "input" / "2026Q1" / "天城镇.xlsx", row)
+    assert [r.quarter for r in run(config)] == ["2026Q1"]
+    assert runner.ignored_folders(config.input_dir) == [
+        ("2026q2", "2026Q2"),
+        ("2026年三季度", "2026Q3"),
+    ]
+
+
+def test_redoing_an_early_quarter_says_which_later_ones_left_the_store(tmp_path):
+    config = county(tmp_path)
+    for q in ("2026Q1", "2026Q2"):
+        write_xlsx(tmp_path / "input" / q / "天城镇.xlsx", [cqo_row(1, "张伟", make_id())])
+    run(config)
+    results = run(config, "2026q1", force=True)  # (lower case, as typed)
+    assert [r.quarter for r in results] == ["2026Q1"]
+    assert results[-1].dropped_later == ["2026Q2"]
+    assert run(config)[-1].dropped_later == []  # a plain run redoes 2026Q2
