@@ -279,13 +279,19 @@ def build_roster(
     winners, conflict_rows = _pick_winners(accepted)
     if len(conflict_rows):
         conflicted = accepted.loc[conflict_rows]
+        by_key = winners.set_index("ent_key")
+        winner_unit = conflicted["ent_key"].map(by_key["_unit"])
+        same_unit = (winner_unit == conflicted["_unit"]).fillna(False).to_numpy(dtype=bool)
         findings.append(
             _raw_findings(
                 conflicted,
-                "conflicting_submissions",
+                np.where(
+                    same_unit, "conflicting_submissions:same_unit", "conflicting_submissions"
+                ),
                 "cqo_name",
                 conflicted["cqo_name"],
-                winner=conflicted["ent_key"].map(winners.set_index("ent_key")["_unit"]),
+                winner=winner_unit,
+                winner_file=conflicted["ent_key"].map(by_key["_file"]),
             )
         )
 

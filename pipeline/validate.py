@@ -187,6 +187,19 @@ def file_findings(raw) -> pd.DataFrame:
                 rows.append(
                     _file_row(check, report.file, report.unit, sheet=sheet.sheet, value=sheet.sheet)
                 )
+    # One unit, several files with rows (a corrected copy beside the original, "- 副本"):
+    # every file is read, so say so on each.
+    by_unit: dict[str, list[str]] = {}
+    for report in getattr(raw, "files", []):
+        if report.status != "failed" and report.unit and report.rows_read:
+            by_unit.setdefault(report.unit, []).append(report.file)
+    for unit, files in by_unit.items():
+        if len(files) > 1:
+            for file in files:
+                rows.append(
+                    _file_row("unit_multiple_files", file, unit, value=file,
+                              count=str(len(files)), files="、".join(files))
+                )  # fmt: skip
     units = {r.file: r.unit for r in getattr(raw, "files", [])}
     unknown = getattr(raw, "unknown_headers", None)
     if unknown is not None:

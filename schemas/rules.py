@@ -81,6 +81,15 @@ _RULES: tuple[Rule, ...] = (
         scope="file",
         stage="ingest",
     ),
+    Rule(
+        "unit_multiple_files",
+        "warning",
+        "同一单位多个文件",
+        "本单位本季度有 {count} 个报送文件（{files}），各文件的记录都已读取：如其中有更正版，"
+        "请删除旧文件、只保留一个后重新运行，否则同一企业的记录会被当作重复或不一致处理。",
+        scope="file",
+        stage="ingest",
+    ),
     # -- required and unit --------------------------------------------------------------------
     Rule(
         "required",
@@ -309,6 +318,14 @@ _RULES: tuple[Rule, ...] = (
         "多单位报送不一致",
         "该企业由多个单位报送，首席质量官信息不一致（本行为「{value}」），已采用{winner}报送的记录："
         "请相关单位核对。",
+        variants={
+            # the rows came from one unit (two versions of its file, or a repeated row)
+            "same_unit": (
+                "warning",
+                "本单位报送的多行（或多个文件）中该企业的首席质量官信息不一致（本行为「{value}」），"
+                "已采用文件「{winner_file}」中的记录：请核对，删除过时的行或文件后重新报送。",
+            ),
+        },
         stage="roster",
     ),
     Rule(

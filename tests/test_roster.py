@@ -125,6 +125,24 @@ def test_township_and_department_merge_and_conflict(tmp_path):
     assert county_rows["规上"]["appointed"] >= 2
 
 
+def test_two_files_of_one_unit_are_named_as_such(tmp_path):
+    """A corrected copy beside the original: both are read, each file says the unit sent
+    two, and the conflict is worded as the unit's own rows, not as several units."""
+    config = county(tmp_path)
+    q = config.input_dir / "2026Q1"
+    write_xlsx(q / "天城镇.xlsx", [cqo_row(1, "李娜", P2, 任命日期=day("2025-03-01"))])
+    write_xlsx(q / "天城镇（更正）.xlsx", [cqo_row(1, "陈静", P3, 任命日期=day("2025-09-01"))])
+    run(config)
+    found = _findings(config, "2026Q1")
+    several = found[found["rule"] == "unit_multiple_files"]
+    assert set(several["_file"]) == {"天城镇.xlsx", "天城镇（更正）.xlsx"}
+    conflict = found[found["rule"] == "conflicting_submissions"]
+    assert len(conflict) == 2
+    assert conflict["message"].str.contains("本单位报送的多行").all()
+    assert conflict["message"].str.contains("天城镇（更正）.xlsx").all()  # the later one won
+    assert not conflict["message"].str.contains("多个单位").any()
+
+
 def test_conflict_without_dates_keeps_the_township_row(tmp_path):
     config = county(tmp_path)
     q = config.input_dir / "2026Q1"

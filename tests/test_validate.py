@@ -660,7 +660,12 @@ def test_file_findings_and_concat():
     raw = SimpleNamespace(
         files=[
             SimpleNamespace(
-                file="坏.xlsx", unit="沙坪镇", status="failed", error="文件已加密", sheets=[]
+                file="坏.xlsx",
+                unit="沙坪镇",
+                status="failed",
+                error="文件已加密",
+                sheets=[],
+                rows_read=0,
             ),
             SimpleNamespace(
                 file="天城镇.xlsx",
@@ -671,6 +676,7 @@ def test_file_findings_and_concat():
                     sheet(sheet="Sheet1", header_row=2, skipped=None),
                     sheet(sheet="统计", header_row=None, skipped="未找到表头"),
                 ],
+                rows_read=3,
             ),
             SimpleNamespace(
                 file="石城镇.xlsx",
@@ -678,6 +684,15 @@ def test_file_findings_and_concat():
                 status="ok",
                 error=None,
                 sheets=[sheet(sheet="Sheet1", header_row=None, skipped="未找到表头")],
+                rows_read=0,
+            ),
+            SimpleNamespace(  # a corrected copy beside the original: both are read
+                file="天城镇（更正）.xlsx",
+                unit="天城镇",
+                status="ok",
+                error=None,
+                sheets=[sheet(sheet="Sheet1", header_row=2, skipped=None)],
+                rows_read=2,
             ),
         ],
         unknown_headers=pd.DataFrame(
@@ -691,7 +706,11 @@ def test_file_findings_and_concat():
         ("header_not_found", "warning", "天城镇.xlsx", "统计"),  # another sheet was read
         ("header_not_found", "error", "石城镇.xlsx", "Sheet1"),  # nothing of the file was read
         ("unknown_header", "warning", "天城镇.xlsx", "Sheet1"),
+        ("unit_multiple_files", "warning", "天城镇.xlsx", None),
+        ("unit_multiple_files", "warning", "天城镇（更正）.xlsx", None),
     }
+    several = ff.loc[ff["rule"] == "unit_multiple_files", "message"].iloc[0]
+    assert "2 个报送文件（天城镇.xlsx、天城镇（更正）.xlsx）" in several
     assert (ff["record"] == -1).all() and ff["_row"].isna().all()
     assert "文件已加密" in ff.loc[ff["rule"] == "file_unreadable", "message"].iloc[0]
     unknown = ff[ff["rule"] == "unknown_header"].iloc[0]
