@@ -56,6 +56,7 @@ METHOD = "文件使用了不支持的压缩方式；请用 Excel/WPS 另存为 .
 TEXT_RUN = "文件中有超长的单元格内容（超过 Excel 的上限），疑似恶意文件，已拒收"
 ZIP_PASSWORD = "文件设置了密码（压缩包加密），无法读取；请取消密码后重新报送"
 XLSB = "不支持 Excel 二进制工作簿（.xlsb）；请用 Excel/WPS 另存为 .xlsx 后报送"
+NOT_A_SHEET = "这是{kind}，不是 Excel 表格；请把数据填到报送模板（Excel）中后重新报送"
 CELLS = "{sheet}的单元格过多（超过 {limit:,} 个），疑似恶意文件，已拒收；请删除多余的内容后重新报送"
 AREA = (
     "{sheet}的单元格范围过大（约 {rows:,} 行 × {cols:,} 列，上限 {limit:,} 个单元格），"
@@ -92,6 +93,11 @@ def inspect_zip(path: Path, max_unzipped_bytes: int, data: bytes | None = None) 
         names = {i.filename.lower() for i in infos}
         if "xl/workbook.bin" in names:
             raise ContainerError(XLSB)
+        if "xl/workbook.xml" not in names and "content.xml" not in names:
+            if "word/document.xml" in names:
+                raise ContainerError(NOT_A_SHEET.format(kind="Word 文档"))
+            if "ppt/presentation.xml" in names:
+                raise ContainerError(NOT_A_SHEET.format(kind="PowerPoint 演示文稿"))
         is_ods = "content.xml" in names and "xl/workbook.xml" not in names
         total = 0
         for info in infos:

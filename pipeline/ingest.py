@@ -481,8 +481,7 @@ def _calamine_message(exc: Exception) -> str:
     if "password" in text.lower() or "Password" in type(exc).__name__:
         return "文件设置了打开密码，无法读取；请取消密码后重新报送"
     return (
-        f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）；"
-        "请用 Excel/WPS 打开后另存为 .xlsx 再报送"
+        "文件已损坏或不是有效的 Excel 文件；请用 Excel/WPS 打开后另存为 .xlsx 再报送"
     )
 
 
@@ -772,10 +771,10 @@ def read_file(
         report.status, report.error = "failed", str(exc)
         report.unit = resolver.resolve(Path(rel).stem)
         return report, frames, columns, unknown
-    except Exception as exc:  # never let one file stop the run
+    except Exception:  # never let one file stop the run
         log.exception("unexpected failure reading %s", rel)
         report.status = "failed"
-        report.error = f"读取失败（{type(exc).__name__}）；请用 Excel/WPS 另存为 .xlsx 后报送"
+        report.error = "读取失败（文件内容异常）；请用 Excel/WPS 另存为 .xlsx 后报送"
         report.unit = resolver.resolve(Path(rel).stem)
         return report, frames, columns, unknown
 

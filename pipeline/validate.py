@@ -163,6 +163,9 @@ def finish_findings(
     return _place(_concat(parts), records, columns)
 
 
+_REREAD_ADVICE = "确认文件未加密、未损坏，用 Excel 或 WPS 另存为 .xlsx 后重新报送"
+
+
 def file_findings(raw) -> pd.DataFrame:
     """File-level findings of an ingest result (`pipeline.ingest.IngestResult`):
     file_unreadable (a failed file), header_not_found (a sheet with content but no header:
@@ -171,8 +174,13 @@ def file_findings(raw) -> pd.DataFrame:
     rows: list[dict] = []
     for report in getattr(raw, "files", []):
         if report.status == "failed":
+            # most reasons already say what to do ("…；请取消密码后重新报送"): said once
+            reason, _, advice = (report.error or "").rstrip("。；;. ").partition("；请")
+            advice = advice or _REREAD_ADVICE
             rows.append(
-                _file_row("file_unreadable", report.file, report.unit, value=report.error or "")
+                _file_row(
+                    "file_unreadable", report.file, report.unit, value=reason, advice=advice
+                )
             )
             continue
         read_any = any(s.header_row is not None for s in report.sheets)

@@ -44,8 +44,7 @@ _RULES: tuple[Rule, ...] = (
         "file_unreadable",
         "error",
         "文件无法读取",
-        "文件无法读取：{value}。请确认文件未加密、未损坏，"
-        "用 Excel 或 WPS 另存为 .xlsx 后重新报送。",
+        "文件无法读取：{value}。请{advice}。",
         scope="file",
         stage="ingest",
     ),

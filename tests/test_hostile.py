@@ -306,6 +306,17 @@ def _empty_workbook(p: Path) -> None:
     wb.save(p)
 
 
+def _docx_named_xlsx(p: Path) -> None:
+    """A Word document sent as .xlsx (a township typed its list into Word)."""
+    write_zip(
+        p,
+        [
+            member("[Content_Types].xml", _CT),
+            member("word/document.xml", b'<?xml version="1.0"?><w:document/>'),
+        ],
+    )
+
+
 def _header_only(p: Path) -> None:
     wb = openpyxl.Workbook()
     wb.active.append(HEADER)
@@ -407,6 +418,7 @@ CORPUS = [
     ("白霓镇-空.xlsx", _empty_workbook, ("failed", ["没有任何内容"])),
     ("白霓镇-只有表头.xlsx", _header_only, ("ok", 0)),
     ("桂花泉镇.xlsx", _xlsb, ("failed", [".xlsb"])),
+    ("桂花泉镇-word.xlsx", _docx_named_xlsx, ("failed", ["Word 文档", "报送模板"])),
     ("天城镇-稀疏.xlsx", _sparse_cell_bomb, ("failed", ["单元格范围过大", "1,048,576"])),
     ("天城镇-隐含位置.xlsx", _implied_position_bomb, ("failed", ["单元格范围过大"])),
     ("天城镇-重复.ods", _ods_repeat_bomb, ("failed", ["单元格范围过大", "报送表"])),
