@@ -346,6 +346,21 @@ def _cmd_run(config, args) -> int:
         if s.get("late_files"):
             late = escape("、".join(s["late_files"]))
             console.print(f"{res.quarter} 逾期报送：{late}", soft_wrap=True)
+        empty = [f["file"] for f in s["files"] if f["status"] == "ok" and not f["rows_read"]]
+        if empty:
+            console.print(
+                f"{res.quarter} [yellow]没有读到任何记录的文件[/yellow]：{escape('、'.join(empty))}"
+                "（未填写的模板、找不到表头或不是报送表）：请核实",
+                soft_wrap=True,
+            )
+        nobody = [f["file"] for f in s["files"] if f["status"] == "ok" and not f.get("unit")]
+        if nobody:
+            console.print(
+                f"{res.quarter} [yellow]认不出填报单位的文件[/yellow]：{escape('、'.join(nobody))}"
+                "（其问题只在问题清单中，无法退回）：请把单位名称写进文件名，或在 config.yaml 中"
+                "加为单位别名",
+                soft_wrap=True,
+            )
         several = _units_with_several_files(s)
         if several:
             console.print(

@@ -330,3 +330,15 @@ def test_run_names_misnamed_folders_and_units_with_several_files(tmp_path, cfg, 
     flat = out.replace("\n", "")
     assert "未读取的文件夹「2026年二季度」，季度文件夹须命名为 2026Q2" in flat
     assert "同一单位有多个文件（都已读取）：天城镇（天城镇.xlsx、天城镇（更正）.xlsx）" in flat
+
+
+def test_run_names_files_without_records_or_unit(tmp_path, cfg, wide):
+    q1 = tmp_path / "input" / "2026Q1"
+    write_xlsx(q1 / "天城镇.xlsx", [cqo_row(1, "张伟", P1)])
+    write_xlsx(q1 / "沙坪镇.xlsx", [{"企业名称": None, "首席质量官姓名": None}])
+    write_xlsx(q1 / "首席质量官报送表（最终版）.xlsx", [cqo_row(2, "李娜", make_id(seq=202))])
+    code, out, _ = _main(["-c", cfg, "run"])
+    assert code == 0
+    flat = out.replace("\n", "")
+    assert "没有读到任何记录的文件：沙坪镇.xlsx" in flat
+    assert "认不出填报单位的文件：首席质量官报送表（最终版）.xlsx" in flat
