@@ -140,7 +140,13 @@ def check_files(config: Config, files: list[Path], out: Path, quarter: str | Non
             continue
         sources.setdefault(f.unit or "", {})[f.file] = Path(path)
     written = feedback.write_all_feedback(
-        out, findings, sources, raw.header_rows(), config.limits, personal=raw.personal_columns()
+        out,
+        findings,
+        sources,
+        raw.header_rows(),
+        config.limits,
+        personal=raw.personal_columns(),
+        self_check=True,
     )
     return CheckResult(
         findings=findings, files=raw.files, feedback=written, notes=[note] if note else []

@@ -755,3 +755,21 @@ def test_copied_sheet_layout_ignores_notes_and_prints_landscape(tmp_path):
     summary = book["问题说明"]
     row = next(c.row for c in summary["F"] if c.value and "缺少首席质量官姓名" in str(c.value))
     assert summary.row_dimensions[row].height >= 30  # a long reason gets the rows it wraps to
+
+
+def test_a_self_check_is_not_worded_as_a_registration(tmp_path):
+    """`cqo validate`: nothing is registered yet, and an unreadable file has no copied sheets."""
+    src = _xlsx_source(tmp_path / "天城镇.xlsx")
+    findings = _frame([_finding("required", "error", src.name, 3, 1, "缺少企业名称")])
+    out = write_feedback(tmp_path / "o.xlsx", "天城镇", findings, {src.name: src},
+                         {(src.name, "报送表"): 2}, self_check=True)  # fmt: skip
+    notes = " ".join(str(c.value) for c in openpyxl.load_workbook(out)["问题说明"]["A"][:4])
+    assert "自查结果" in notes and "报送后该行数据不会被采用" in notes
+    assert "未被采用" not in notes and "数据已登记" not in notes
+    broken = tmp_path / "白霓镇.xlsx"
+    broken.write_bytes(b"PK\x03\x04 broken")
+    lost = _frame([_finding("file_unreadable", "error", broken.name, None, None, "文件已损坏",
+                            unit="白霓镇")])  # fmt: skip
+    out = write_feedback(tmp_path / "b.xlsx", "白霓镇", lost, {broken.name: broken}, {})
+    notes = " ".join(str(c.value) for c in openpyxl.load_workbook(out)["问题说明"]["A"][:5])
+    assert "原文件无法读取，本工作簿只有本说明" in notes and "后面的工作表" not in notes

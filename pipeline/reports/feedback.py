@@ -600,7 +600,13 @@ def _lines(text: str, width: int) -> int:
 
 
 def _write_summary(
-    wb, ws, unit: str, findings: list[dict], sources: _Sources, missing: list[str]
+    wb,
+    ws,
+    unit: str,
+    findings: list[dict],
+    sources: _Sources,
+    missing: list[str],
+    self_check: bool = False,
 ) -> None:
     ncols = len(TABLE_HEADERS)
     grid = {"border": 1, "border_color": _GRID}
@@ -621,7 +627,8 @@ def _write_summary(
     }
 
     ws.merge_range(0, 0, 0, ncols - 1, "", title_fmt)
-    ws.write_string(0, 0, _clean(f"{unit} 首席质量官报送数据退回修改说明"), title_fmt)
+    title = "自查结果" if self_check else "退回修改说明"
+    ws.write_string(0, 0, _clean(f"{unit} 首席质量官报送数据{title}"), title_fmt)
     ws.set_row(0, 30)
 
     counts = Counter(f["severity"] for f in findings)
@@ -630,15 +637,27 @@ def _write_summary(
         for f in findings
         if f["severity"] == "error" and f["_row"] is not None
     }
+    if self_check:  # `cqo validate`: nothing was registered, the unit has not sent anything yet
+        legend = (
+            "请按下表逐条修改后再报送；红色单元格为错误，必须修改（否则报送后该行数据不会被采用）；"
+            "橙色为不合格（数据可以登记，但首席质量官不符合任职条件，请核实或更换人选）；"
+        )
+    else:
+        legend = (
+            "请按下表逐条修改后重新报送；红色单元格为错误，必须修改（该行数据未被采用）；"
+            "橙色为不合格（数据已登记，但首席质量官不符合任职条件，请核实或更换人选）；"
+        )
+    copies = (
+        "本工作簿后面的工作表是贵单位报送的原表（只含数据：原表的字体、边框、公式和批注未复制），"
+        "问题单元格已标色并加批注（鼠标移到单元格上可查看）；点击下表的行号可跳转到该单元格。"
+        if sources.sheets
+        else "（原文件无法读取，本工作簿只有本说明。）"
+    )
     notes = [
-        "请按下表逐条修改后重新报送；红色单元格为错误，必须修改（该行数据未被采用）；"
-        "橙色为不合格（数据已登记，但首席质量官不符合任职条件，请核实或更换人选）；"
-        "黄色为提醒（请核实，确认无误可不改）。",
+        legend + "黄色为提醒（请核实，确认无误可不改）。",
         f"共 {len(findings)} 条：错误 {int(counts.get('error', 0))} 条"
         f"（涉及 {len(error_rows)} 行），不合格 {int(counts.get('noncompliant', 0))} 条，"
-        f"提醒 {int(counts.get('warning', 0))} 条。本工作簿后面的工作表是贵单位报送的原表"
-        "（只含数据：原表的字体、边框、公式和批注未复制），问题单元格已标色并加批注"
-        "（鼠标移到单元格上可查看）；点击下表的行号可跳转到该单元格。"
+        f"提醒 {int(counts.get('warning', 0))} 条。{copies}"
         "请在贵单位自己的原文件中修改后重新报送，不要直接报送本文件。",
         "为保护个人信息，本文件中的身份证号、手机号已部分隐去；贵单位原文件中的数据未作改动。",
     ]
@@ -725,6 +744,7 @@ def write_feedback(
     header_rows: dict[tuple[str, str], int],
     limits: Limits | None = None,
     personal: dict[tuple[str, str], dict[int, str]] | None = None,
+    self_check: bool = False,
 ) -> Path:
     """Write the return-to-sender workbook of one unit and return its path.
 
@@ -761,7 +781,7 @@ def write_feedback(
         wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, "in_memory": True})
         try:
             summary = wb.add_worksheet(summary_title)
-            _write_summary(wb, summary, unit, records, read, missing)
+            _write_summary(wb, summary, unit, records, read, missing, self_check)
             formats = _Formats(wb)
             for sheet in read.sheets:
                 _write_sheet(wb, formats, sheet, marks.get(id(sheet)))
@@ -781,13 +801,14 @@ def write_all_feedback(
     header_rows: dict[tuple[str, str], int],
     limits: Limits | None = None,
     personal: dict[tuple[str, str], dict[int, str]] | None = None,
+    self_check: bool = False,
 ) -> dict[str, Path]:
     """One workbook per unit that has findings: folder/<safe unit>.xlsx. Returns unit -> path.
 
     Findings whose unit is unknown cannot be returned to anyone; they stay in 问题清单.xlsx.
     """
     return start_all_feedback(
-        folder, findings, sources_by_unit, header_rows, limits, personal
+        folder, findings, sources_by_unit, header_rows, limits, personal, self_check
     ).result()
 
 
@@ -832,6 +853,7 @@ def start_all_feedback(
     header_rows: dict[tuple[str, str], int],
     limits: Limits | None = None,
     personal: dict[tuple[str, str], dict[int, str]] | None = None,
+    self_check: bool = False,
 ) -> PendingFeedback:
     """write_all_feedback, started: with many units the workbooks are written by worker
     processes while the caller goes on (the other reports); `.result()` waits for them."""
@@ -857,7 +879,9 @@ def start_all_feedback(
         sources = sources_by_unit.get(unit, {})
         rows = {k: v for k, v in header_rows.items() if k[0] in sources}
         cols = {k: v for k, v in (personal or {}).items() if k[0] in sources}
-        jobs.append((path, unit, by_unit[unit], sources, rows, limits or Limits(), cols))
+        jobs.append(
+            (path, unit, by_unit[unit], sources, rows, limits or Limits(), cols, self_check)
+        )
     workers = parallel.worker_count(len(jobs), big_enough=len(jobs) >= PARALLEL_MIN_UNITS)
     if workers <= 1:
         return PendingFeedback(jobs)
