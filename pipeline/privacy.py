@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -161,6 +162,8 @@ def mask_cell(value: object) -> object:
         return value
     if abs(value) < 1e10:  # too short for a mobile or an ID
         return value
-    digits = str(int(value))
+    # As Excel shows the number: 15 significant digits (4.22325199001026E+17 is
+    # 422325199001026000 on screen, not the float's 422325199001025984).
+    digits = format(Decimal(f"{value:.15g}"), "f") if isinstance(value, float) else str(value)
     masked = mask_in_text(digits)
     return value if masked == digits else masked

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -173,9 +174,9 @@ _NOT_DIGIT_EDGE = st.text(max_size=20).filter(lambda t: not t or not t[-1].isdig
 @given(valid_ids(), _NOT_DIGIT_EDGE, st.text(max_size=20), st.booleans())
 def test_an_id_inside_any_text_is_masked_to_six_and_four(number, before, after, typed_as_number):
     after = after if not after or not after[0].isdigit() else " " + after
-    if typed_as_number and number[-1] != "X":  # an ID typed as a number keeps its digits
+    if typed_as_number and number[-1] != "X":  # an ID typed as a number: as Excel shows it
         out = mask_cell(float(number))
-        number = str(int(float(number)))
+        number = format(Decimal(f"{float(number):.15g}"), "f")  # 15 significant digits
     else:
         out = mask_cell(before + number + after)
     assert isinstance(out, str)

@@ -524,3 +524,16 @@ def test_charts_are_inserted_at_their_printed_size(tmp_path: Path) -> None:
     assert abs(trend.width - Cm(15)) < Cm(0.01)
     assert abs(trend.height - Cm(15) * 591 / 1181) < Cm(0.01)
     assert rate.width == IMAGE_WIDTH and abs(rate.height - IMAGE_WIDTH / 3) < Cm(0.01)
+
+
+def test_the_signature_never_stands_alone_on_a_page(report: docx.document.Document) -> None:
+    """The last paragraph of the text, the 附件 line and the office keep with the date."""
+    paras = report.paragraphs
+    date_at = next(i for i, p in enumerate(paras) if p.style.name == "落款" and "年" in p.text)
+    office_at = date_at - 1
+    assert paras[office_at].style.name == "落款"
+    body_at = max(
+        i for i, p in enumerate(paras[:office_at]) if p.text.strip() and "附件" not in p.text
+    )
+    for p in paras[body_at:date_at]:
+        assert p.paragraph_format.keep_with_next, p.text

@@ -1121,12 +1121,18 @@ class _Report:
     def _closing(self) -> None:
         ctx = self.ctx
         lagging = ctx.lagging if ctx.lagging is not None else pd.DataFrame()
-        self.para()
+        # The signature never stands alone on a page: the last paragraph of the text, the
+        # 附件 line and the office go with the date (keep-with-next down to it).
+        last_body = self.doc.paragraphs[-1] if self.doc.paragraphs else None
+        closing = [self.para()]
         if not lagging.empty:
-            self.para("附件：未聘任合格首席质量官企业名单", style="附件说明")
-            self.para()
-        self.para(self.office, style="落款")
+            closing.append(self.para("附件：未聘任合格首席质量官企业名单", style="附件说明"))
+            closing.append(self.para())
+        closing.append(self.para(self.office, style="落款"))
         self.para(_cn_date(ctx.generated), style="落款")
+        for p in [last_body, *closing]:
+            if p is not None:
+                p.paragraph_format.keep_with_next = True
         if lagging.empty:
             return
         p = self.doc.add_paragraph()
