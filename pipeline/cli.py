@@ -386,6 +386,8 @@ def _cmd_run(config, args) -> int:
                 "如需重新生成，请加 --force",
                 soft_wrap=True,
             )
+            for line in _needs_attention(results[-1]):  # (a reminder of the latest quarter)
+                console.print(line, soft_wrap=True)
         return EXIT_OK
     last = processed[-1]
     if last.dropped_later:
@@ -426,13 +428,23 @@ def _needs_attention(res) -> list[str]:
             rows[who] = rows.get(who, 0) + int(f["rows_rejected"])
     parts = [f"{unit} {n} 行" for unit, n in rows.items()]
     parts += [f"{unit}（文件无法读取）" for unit in unreadable]
-    if not parts:
-        return [f"{res.quarter} 没有需要退回修改的错误行。"]
     folder = res.output_dir / "退回修改"
-    return [
-        f"[bold]{res.quarter} 需退回修改（有错误行）[/bold]：{escape('、'.join(parts))}；"
-        f"退回修改表在 {escape(str(folder))}{os.sep}"
+    books = len(list(folder.glob("*.xlsx"))) if folder.is_dir() else 0
+    lines = [
+        f"[bold]{res.quarter} 需退回修改（有错误行）[/bold]：{escape('、'.join(parts))}"
+        if parts
+        else f"{res.quarter} 没有错误行。"
     ]
+    severities = res.summary.get("severity_counts", {})
+    if books:
+        other = [
+            f"{label} {severities[key]} 条"
+            for key, label in (("noncompliant", "不合格"), ("warning", "提醒"))
+            if severities.get(key)
+        ]
+        also = f"（含{'、'.join(other)}，逐份见其“问题说明”页）" if other else ""
+        lines.append(f"退回修改表共 {books} 份{also}，请发回各单位：{escape(str(folder))}{os.sep}")
+    return lines
 
 
 def _run_failure(runner, exc: Exception) -> tuple[str, int] | None:

@@ -259,7 +259,8 @@ def test_run_names_units_to_send_back(county):
     assert code == 0, err
     assert "2026Q1" in out and "已处理" in out  # --quarter " 2026q1 " was understood
     feedback = root / "output" / "2026Q1" / "退回修改"
-    assert f"需退回修改（有错误行）：沙坪镇 1 行；退回修改表在 {feedback}" in out
+    assert "需退回修改（有错误行）：沙坪镇 1 行" in out
+    assert f"退回修改表共 1 份，请发回各单位：{feedback}" in out.replace("\n", "")
     assert "报告已写入" in out
 
 
@@ -267,7 +268,8 @@ def test_unchanged_run_says_nothing_was_regenerated(county):
     root, cfg, _, (code, out, err) = county
     assert code == 0, err
     assert "输入文件均未改变，未重新生成报告" in out and str(root / "output" / "2026Q1") in out
-    assert "报告已写入" not in out and "需退回修改" not in out
+    assert "报告已写入" not in out
+    assert "需退回修改（有错误行）：沙坪镇 1 行" in out  # a reminder of the latest quarter
 
 
 # -- 25: Ctrl-C ------------------------------------------------------------------------------
