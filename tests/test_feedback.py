@@ -774,3 +774,23 @@ def test_a_self_check_is_not_worded_as_a_registration(tmp_path):
     out = write_feedback(tmp_path / "b.xlsx", "白霓镇", lost, {broken.name: broken}, {})
     notes = " ".join(str(c.value) for c in openpyxl.load_workbook(out)["问题说明"]["A"][:5])
     assert "原文件无法读取，本工作簿只有本说明" in notes and "后面的工作表" not in notes
+
+
+def test_a_wide_copy_prints_across_pages_not_shrunk_to_one(tmp_path):
+    """Twenty wide columns scaled to one page would print at ~4 pt: across pages instead,
+    with the first two columns and the header repeated."""
+    src = tmp_path / "崇阳县工业园区.xlsx"
+    wb = xlsxwriter.Workbook(str(src))
+    ws = wb.add_worksheet("首席质量官")
+    ws.write_row(0, 0, [f"第{i}列的表头文字" for i in range(20)])
+    ws.write_row(1, 0, ["崇阳县工业园区某某某某有限责任公司"] * 20)
+    wb.close()
+    findings = _frame([_finding("required", "error", src.name, 2, 3, "缺少身份证号",
+                                sheet="首席质量官", unit="崇阳县工业园区")])  # fmt: skip
+    out = write_feedback(tmp_path / "o.xlsx", "崇阳县工业园区", findings, {src.name: src},
+                         {(src.name, "首席质量官"): 1})  # fmt: skip
+    copy = openpyxl.load_workbook(out)["首席质量官"]
+    assert copy.page_setup.orientation == "landscape"
+    setup = copy.sheet_properties.pageSetUpPr
+    assert not (setup and setup.fitToPage)
+    assert copy.print_title_cols == "$A:$B" and copy.print_title_rows == "$1:$1"

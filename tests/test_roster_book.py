@@ -522,3 +522,30 @@ def test_issue_messages_wrap_and_summary_names_rules_in_chinese(
     # The by-unit count columns stay narrow: the wide columns are the rule table's own.
     assert cells["填报单位"].column == 1 and code.column > cells["合计"].column
     assert max(dims[letter].width for letter in "BCDE") <= 12
+
+
+def test_books_print_landscape_with_the_header_on_every_page(tmp_path: Path) -> None:
+    """A4 landscape; a narrow table one page wide, a wide one across pages (scaled to one
+    page it would be unreadable); a table's header row repeats on every page."""
+    issues = openpyxl.load_workbook(write_issues(tmp_path / "问题清单.xlsx", _findings()))
+    ws = issues["问题清单"]
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize in (9, "9")
+    assert ws.print_title_rows == "$1:$1"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight in (0, "0")
+    roster = openpyxl.load_workbook(
+        write_roster(tmp_path / "花名册.xlsx", _roster(), _changes(), _without())
+    )
+    wide = roster["花名册"]
+    assert wide.page_setup.orientation == "landscape" and wide.print_title_rows == "$1:$1"
+    from pipeline.reports import sheetxml
+
+    book = sheetxml.Book("宽表")
+    book.add_table("宽", [sheetxml.Column(f"列{i}", ["x"], width=30) for i in range(12)])
+    book.add_table("窄", [sheetxml.Column(f"列{i}", ["x"], width=30) for i in range(4)])
+    book.save(tmp_path / "w.xlsx")
+    printed = openpyxl.load_workbook(tmp_path / "w.xlsx")
+    for name, fits in (("宽", False), ("窄", True)):
+        ws = printed[name]
+        assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
+        setup = ws.sheet_properties.pageSetUpPr
+        assert bool(setup and setup.fitToPage) == fits, name

@@ -50,6 +50,7 @@ from pipeline.fields import SEVERITY_LABELS
 from pipeline.fsutil import atomic_path, safe_component
 from pipeline.ingest import csv_rows
 from pipeline.privacy import mask_cell, mask_personal
+from pipeline.reports.sheetxml import FIT_WIDTH_CHARS
 from pipeline.reports.xlsx import WORKBOOK_OPTIONS, display_width, fit_cell_text
 
 log = logging.getLogger(__name__)
@@ -519,7 +520,8 @@ def _write_sheet(wb, formats: _Formats, sheet: _Sheet, marks: _Marks | None) -> 
         ws.hide()
     elif sheet.state == "veryHidden":
         ws.very_hidden()
-    for c, w in _column_widths(sheet).items():
+    widths = _column_widths(sheet)
+    for c, w in widths.items():
         ws.set_column(c, c, w)
     # Merged ranges first: merge_range leaves the top-left cell blank, written below.
     for r0, c0, r1, c1 in sheet.merged:
@@ -554,9 +556,14 @@ def _write_sheet(wb, formats: _Formats, sheet: _Sheet, marks: _Marks | None) -> 
     if header and header <= _MAX_FROZEN_ROW and len(sheet.rows) > header:
         ws.freeze_panes(header, 0)
         ws.repeat_rows(0, header - 1)
-    ws.set_landscape()  # a submission table is wide: A4 landscape, as wide as one page
+    # A submission table is wide: A4 landscape, one page wide when that stays legible
+    # (sheetxml.FIT_WIDTH_CHARS), else across pages with the first two columns repeated.
+    ws.set_landscape()
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    if sum(widths.values()) <= FIT_WIDTH_CHARS:
+        ws.fit_to_pages(1, 0)
+    else:
+        ws.repeat_columns(0, min(1, max(widths, default=0)))
 
 
 # -- the 问题说明 sheet ------------------------------------------------------------------------

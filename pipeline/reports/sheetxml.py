@@ -186,6 +186,16 @@ class _Sheet:
     columns: Sequence[Column] | None = None  # a table...
     cells: list[tuple[int, int, object, int]] | None = None  # ...or free cells (r, c, v, style)
 
+    @property
+    def fits_one_page_wide(self) -> bool:
+        """Narrow enough to print one A4 landscape page wide and stay legible (at most ~250
+        characters of columns: ~70 % scale); a wider sheet prints across pages instead."""
+        return sum(chars for chars, _ in self.widths.values()) <= FIT_WIDTH_CHARS
+
+
+# The widest sheet printed scaled to one page wide (sum of column widths, in characters).
+FIT_WIDTH_CHARS = 250
+
 
 class Book:
     """A workbook of tables and small free-form sheets, written by `save`."""
@@ -283,7 +293,8 @@ class Book:
     def _sheet_xml(self, sheet: _Sheet, first: bool, shared: _SharedStrings) -> Iterator[str]:
         last_col = xl_col_to_name(max(sheet.n_cols - 1, 0))
         ref = f"A1:{last_col}{max(sheet.n_rows, 1)}"
-        head = [_DECL, f"<worksheet {_NS}>", f'<dimension ref="{ref}"/>', "<sheetViews>"]
+        fit = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if sheet.fits_one_page_wide else ""
+        head = [_DECL, f"<worksheet {_NS}>", fit, f'<dimension ref="{ref}"/>', "<sheetViews>"]
         selected = ' tabSelected="1"' if first else ""
         head.append(f'<sheetView{selected} workbookViewId="0">')
         head.append(_pane(sheet.freeze))
@@ -315,9 +326,13 @@ class Book:
                     f"<formula>{_esc(formula)}</formula></cfRule>"
                 )
             tail.append("</conditionalFormatting>")
+        # Printed A4 landscape; one page wide when that stays legible; the header row of a
+        # table repeats on every page (_workbook's Print_Titles).
+        scale = ' fitToWidth="1" fitToHeight="0"' if sheet.fits_one_page_wide else ""
         tail.append(
             '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-            'footer="0.3"/></worksheet>'
+            f'footer="0.3"/><pageSetup paperSize="9" orientation="landscape"{scale}/>'
+            "</worksheet>"
         )
         yield "".join(tail)
 
@@ -354,6 +369,12 @@ class Book:
                 names.append(
                     f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
                     f"{_esc(target)}</definedName>"
+                )
+            if sheet.columns is not None:  # a table: its header row on every printed page
+                titles = f"{quote_sheetname(sheet.name)}!$1:$1"
+                names.append(
+                    f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
+                    f"{_esc(titles)}</definedName>"
                 )
         defined = f"<definedNames>{''.join(names)}</definedNames>" if names else ""
         return (
