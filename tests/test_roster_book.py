@@ -532,6 +532,8 @@ def test_books_print_landscape_with_the_header_on_every_page(tmp_path: Path) -> 
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize in (9, "9")
     assert ws.print_title_rows == "$1:$1"
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight in (0, "0")
+    # every body cell starts on the first line of a row made tall by a wrapped message
+    assert {ws.cell(2, c).alignment.vertical for c in range(1, ws.max_column + 1)} == {"top"}
     roster = openpyxl.load_workbook(
         write_roster(tmp_path / "花名册.xlsx", _roster(), _changes(), _without())
     )
