@@ -148,9 +148,18 @@ def check_files(config: Config, files: list[Path], out: Path, quarter: str | Non
         personal=raw.personal_columns(),
         self_check=True,
     )
-    return CheckResult(
-        findings=findings, files=raw.files, feedback=written, notes=[note] if note else []
+    notes = [note] if note else []
+    # The office judges lateness by the title's 填报日期, else the rows' latest 填写日期.
+    dated = (
+        set(records.loc[records["fill_date_parsed"].notna(), "_file"]) if len(records) else set()
     )
+    for f in raw.files:
+        if f.status == "ok" and f.rows_read and not f.title_date and f.file not in dated:
+            notes.append(
+                f"{f.file} 没有填写填报日期（表头“填报日期：”或各行“填写日期”）："
+                "报送前请填写，县质强办据此判断是否按时报送"
+            )
+    return CheckResult(findings=findings, files=raw.files, feedback=written, notes=notes)
 
 
 _NO_BASE = "本次自查未核对企业是否在名录中；企业规模未填的按一般企业的任职条件检查"

@@ -344,3 +344,15 @@ def test_run_names_files_without_records_or_unit(tmp_path, cfg, wide):
     flat = out.replace("\n", "")
     assert "没有读到任何记录的文件：沙坪镇.xlsx" in flat
     assert "认不出填报单位的文件：首席质量官报送表（最终版）.xlsx" in flat
+
+
+def test_validate_says_when_no_fill_date_was_written(tmp_path, cfg, wide):
+    bare = write_xlsx(tmp_path / "天城镇.xlsx", [cqo_row(1, "张伟", P1)])
+    dated = write_xlsx(
+        tmp_path / "沙坪镇.xlsx", [cqo_row(2, "李娜", make_id(seq=202))],
+        title="填报单位：沙坪镇 填报日期：2026-10-08",
+    )  # fmt: skip
+    code, out, _ = _main(["-c", cfg, "validate", str(bare), str(dated)])
+    flat = out.replace("\n", "")
+    assert "天城镇.xlsx 没有填写填报日期" in flat
+    assert "沙坪镇.xlsx 没有填写填报日期" not in flat
