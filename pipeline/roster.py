@@ -368,26 +368,33 @@ def _held_elsewhere(staying: pd.DataFrame, untouched: pd.DataFrame) -> pd.DataFr
 
 
 def _pick_winners(accepted: pd.DataFrame) -> tuple[pd.DataFrame, pd.Index]:
-    """One row per enterprise: the later appointment when every copy is dated and they
-    differ, else the township's (or park's) row; identical copies merge silently."""
+    """One row per enterprise. A row in office (在任) wins over a 离任 row of the same
+    enterprise: "张伟 离任, 李娜 在任" is how a clerk writes a change, in either order and
+    whatever the dates. Among the rest, the later appointment when every copy is dated and
+    they differ, else the township's (or park's) row, else the first; identical copies merge
+    silently. Copies in office that differ are a conflict (a 离任 row beside them is not)."""
     if accepted.empty:
         return accepted, accepted.index
     same = accepted[_SIGNATURE].assign(
         tenure_status=accepted["tenure_status"].fillna("在任")  # empty means 在任
     )
+    leaving = same["tenure_status"].eq("离任").to_numpy(dtype=bool)
     sig = _row_codes(same.astype("str").fillna("")).to_numpy()
     # Integer group codes (sorted like the keys): grouping and sorting on the key strings
     # themselves sorts half a million texts several times over at national scale.
     group = pd.factorize(accepted["ent_key"].to_numpy(), sort=True)[0]
-    n_sigs = pd.Series(sig).groupby(group).transform("nunique").to_numpy()
-    conflict = accepted.index[n_sigs > 1]
+    active_sig = pd.Series(np.where(leaving, np.nan, sig.astype(np.float64)))
+    n_sigs = active_sig.groupby(group).transform("nunique").to_numpy()
+    conflict = accepted.index[(n_sigs > 1) & ~leaving]
     dated = accepted["appointment_date_parsed"].notna().to_numpy()
-    all_dated = pd.Series(dated).groupby(group).transform("all").to_numpy()
+    # (a 离任 row never competes with a row in office: its date does not count)
+    all_dated = pd.Series(dated | leaving).groupby(group).transform("all").to_numpy()
     sort_date = accepted["appointment_date_parsed"].where(all_dated)
     # newest first; undated last: the day number negated, NaT as +inf
     newest = -sort_date.to_numpy(dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
     newest[np.isnat(sort_date.to_numpy(dtype="datetime64[ns]"))] = np.inf
-    order = np.lexsort((accepted["_kind_rank"].to_numpy(), newest, group))  # last key first
+    # last key first: enterprise, then in office before 离任, then newest, then township
+    order = np.lexsort((accepted["_kind_rank"].to_numpy(), newest, leaving, group))
     first = np.ones(len(order), dtype=bool)
     first[1:] = group[order][1:] != group[order][:-1]
     winners = accepted.iloc[order[first]]

@@ -412,7 +412,9 @@ def _required_when_active(name: str) -> Callable[[pd.DataFrame], pd.Series]:
 def rule_checks(profile: Profile) -> list[RuleCheck]:
     """Every record-level rule of the profile, in reporting order."""
     checks: list[RuleCheck] = [
-        RuleCheck("unknown_unit", ROW, _not("_unit_unknown"), value="_unit_text"),
+        # on the 填报单位 column (its header is named; a unit taken from the file name has
+        # no column, and the finding then names none)
+        RuleCheck("unknown_unit", "unit", _not("_unit_unknown"), value="_unit_text"),
         RuleCheck("unknown_unit:missing", ROW, _not("_unit_unnamed")),
     ]
     checks.append(RuleCheck("required", "enterprise_name", lambda f: f["_has_enterprise_name"]))

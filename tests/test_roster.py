@@ -260,3 +260,21 @@ def test_cqo_still_registered_at_another_enterprise_is_warned(tmp_path):
     assert BASE[0][0] in hit["message"].iloc[0]
     assert P1 not in hit["message"].iloc[0]  # masked
     assert _findings(config, "2026Q1").query("rule == 'cqo_multiple_enterprises'").empty
+
+
+def test_a_change_written_as_leaving_and_new_rows_is_a_change(tmp_path):
+    """"张伟 离任" then "李娜 在任" for one enterprise (either order, no dates): 李娜 is the
+    CQO, the change list says 张伟 → 李娜, and no conflict is reported."""
+    config = county(tmp_path)
+    write_xlsx(config.input_dir / "2026Q1" / "天城镇.xlsx", [cqo_row(0, "张伟", P1)])
+    write_xlsx(
+        config.input_dir / "2026Q2" / "天城镇.xlsx",
+        [cqo_row(0, "张伟", P1, 任职状态="离任"), cqo_row(0, "李娜", P2, 任职状态="在任")],
+    )
+    run(config)
+    assert _roster(config, "2026Q2").loc[BASE[0][0], "cqo_name"] == "李娜"
+    with Store(config.store_path) as store:
+        changes = store.read("changes", "2026Q2")
+    change = changes[changes["enterprise_name"] == BASE[0][0]]
+    assert change[["change", "old_cqo", "new_cqo"]].values.tolist() == [["变更", "张伟", "李娜"]]
+    assert "conflicting_submissions" not in set(_findings(config, "2026Q2")["rule"])

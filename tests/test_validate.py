@@ -177,7 +177,7 @@ CASES = [
     (
         "unknown_unit",
         {"_unit": None, "unit": "某某镇"},
-        ("unknown_unit", 3, None),
+        ("unknown_unit", 3, "填报单位"),  # the column the sender wrote it in
         {"_unit": "沙坪镇"},
     ),
     ("id_format", {"id_number": "42122319850101"}, ("id_format", 3, "身份证号"), {}),
