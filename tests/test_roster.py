@@ -263,7 +263,7 @@ def test_cqo_still_registered_at_another_enterprise_is_warned(tmp_path):
 
 
 def test_a_change_written_as_leaving_and_new_rows_is_a_change(tmp_path):
-    """"张伟 离任" then "李娜 在任" for one enterprise (either order, no dates): 李娜 is the
+    """A 离任 row for 张伟 then an 在任 row for 李娜 (either order, no dates): 李娜 is the
     CQO, the change list says 张伟 → 李娜, and no conflict is reported."""
     config = county(tmp_path)
     write_xlsx(config.input_dir / "2026Q1" / "天城镇.xlsx", [cqo_row(0, "张伟", P1)])
