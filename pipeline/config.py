@@ -25,30 +25,17 @@ from pydantic import (
     model_validator,
 )
 
+from pipeline.fields import EDUCATION_WORDS, header_key
+
 EDUCATION_LEVELS = ("初中", "高中", "中专", "大专", "本科", "硕士", "博士")
 TITLE_LEVELS = ("初级", "中级", "副高级", "正高级")
 CATEGORIES = ("规上", "重点行业中小微")
 UNIT_KINDS = ("乡镇", "园区", "部门")
 
-# Other ways of writing a level in a requirement; the same readings as the vocabulary used for
-# the submitted rows (normalize._EDUCATION_WORDS), restricted to the unambiguous ones.
+# Other ways of writing a level in a requirement: the words the submitted rows are read by,
+# but for 大学, which a row's reading takes as 本科 and a requirement must not guess (大专?).
 _EDUCATION_SYNONYMS = {
-    "初级中学": "初中",
-    "普通高中": "高中",
-    "普高": "高中",
-    "高级中学": "高中",
-    "中等专科": "中专",
-    "中等专业学校": "中专",
-    "中职": "中专",
-    "专科": "大专",
-    "大学专科": "大专",
-    "高职": "大专",
-    "高专": "大专",
-    "大学本科": "本科",
-    "学士": "本科",
-    "研究生": "硕士",
-    "硕士研究生": "硕士",
-    "博士研究生": "博士",
+    word: EDUCATION_LEVELS[n - 1] for word, n in EDUCATION_WORDS.items() if word != "大学"
 }
 _EDUCATION_SUFFIX = re.compile(r"(?:学历|学位|毕业|文化程度|程度|及以上|以上)+$")
 _TITLE_SYNONYMS = {"副高": "副高级", "正高": "正高级"}
@@ -136,16 +123,9 @@ def _code(value: Any) -> Any:
     return value
 
 
-def _match_key(text: str) -> str:
-    """A unit name or alias as ingest compares it: half-width, no spaces or colons, lower case."""
-    return re.sub(r"[*★☆:]+", "", _plain(text)).lower()
-
-
 # Field types that accept a clerk's other spellings before checking.
-Education = Annotated[
-    Literal["初中", "高中", "中专", "大专", "本科", "硕士", "博士"], BeforeValidator(_education)
-]
-Title = Annotated[Literal["初级", "中级", "副高级", "正高级"] | None, BeforeValidator(_title)]
+Education = Annotated[Literal[EDUCATION_LEVELS], BeforeValidator(_education)]
+Title = Annotated[Literal[TITLE_LEVELS] | None, BeforeValidator(_title)]
 Rate = Annotated[float, BeforeValidator(_rate), Field(ge=0, le=1)]
 Date = Annotated[dt.date, BeforeValidator(_date)]
 Code = Annotated[str | None, BeforeValidator(_code)]
@@ -165,7 +145,7 @@ class Paths(_Strict):
 
 class Unit(_Strict):
     name: str
-    kind: Literal["乡镇", "园区", "部门"]
+    kind: Literal[UNIT_KINDS]
     code: Code = None
     aliases: tuple[str, ...] = ()
 
@@ -246,7 +226,7 @@ class Config(_Strict):
         items: list[tuple[tuple[str | int, ...], str]] = []
         owner: dict[str, int] = {}  # matching form of a name -> index of its unit
         for i, u in enumerate(units):
-            key = _match_key(u.name)
+            key = header_key(u.name)
             if key in owner:
                 first = owner[key]
                 items.append(
@@ -261,7 +241,7 @@ class Config(_Strict):
         alias_owner: dict[str, int] = {}
         for i, u in enumerate(units):
             for alias in dict.fromkeys(u.aliases):
-                key = _match_key(alias)
+                key = header_key(alias)
                 other = owner.get(key)
                 if other is not None and other != i:
                     items.append(

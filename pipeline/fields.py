@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # How each severity is named to people (findings lists, comments, messages). One table: a
 # clerk filters 问题清单 by these words.
 SEVERITY_LABELS: dict[str, str] = {"error": "错误", "noncompliant": "不合格", "warning": "提醒"}
@@ -132,3 +134,71 @@ GROUP_PREFIXES: dict[str, str] = {"首席质量官": "cqo", "企业": "enterpris
 
 # Provenance columns every record carries from the first read.
 PROVENANCE = ("_file", "_sheet", "_row", "_unit")
+
+
+# -- matching form of headers and names ----------------------------------------------------------
+# Here (no pandas) so that config.yaml's checks compare unit names exactly as ingest does.
+
+# Full-width ASCII U+FF01..FF5E (which includes （）) and the ideographic space U+3000.
+_HALFWIDTH = {0x3000: 0x20, **{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}}
+# Zero-width characters pasted from web pages and chat apps: invisible, so deleted.
+_ZERO_WIDTH = (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)
+_CLEAN_TABLE = {**_HALFWIDTH, **dict.fromkeys(_ZERO_WIDTH)}
+# A-Z only: str.lower() also changes letters beyond ASCII, which header keys keep
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+_HEADER_HINT_RE = re.compile(r"(?:\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】)$")
+
+
+def header_key(text: str) -> str:
+    """A header cell in matching form (see fields.SYNONYMS): half-width, no spaces, no */★
+    marks or colons, no trailing "(年)"-like hint, ASCII lower-cased."""
+    key = str(text).translate(_CLEAN_TABLE)
+    key = re.sub(r"[\s*★☆:]+", "", key)
+    while True:
+        stripped = _HEADER_HINT_RE.sub("", key)
+        if stripped == key or not stripped:
+            break
+        key = stripped
+    return key.translate(_ASCII_LOWER)
+
+
+# Ways of writing an education level (the highest attained), by level 1 (初中) .. 7 (博士).
+EDUCATION_WORDS: dict[str, int] = {
+    "初中": 1,
+    "初级中学": 1,
+    "高中": 2,
+    "普高": 2,
+    "普通高中": 2,
+    "高级中学": 2,
+    "职高": 2,
+    "技校": 2,
+    "中专": 3,
+    "中技": 3,
+    "中职": 3,
+    "中师": 3,
+    "中等专业学校": 3,
+    "中等专科": 3,
+    "中等职业": 3,
+    "职业高中": 3,
+    "技工学校": 3,
+    "大专": 4,
+    "专科": 4,
+    "高职": 4,
+    "高专": 4,
+    "大学专科": 4,
+    "本科": 5,
+    "大学本科": 5,
+    "大学": 5,
+    "大本": 5,
+    "学士": 5,
+    "专升本": 5,
+    "硕士": 6,
+    "研究生": 6,
+    "硕士研究生": 6,
+    "在职研究生": 6,
+    "MBA": 6,
+    "EMBA": 6,
+    "MPA": 6,
+    "博士": 7,
+    "博士研究生": 7,
+}

@@ -13,19 +13,21 @@ import pandas as pd
 from numpy.typing import DTypeLike
 from pandas.api.extensions import ExtensionArray
 
-from pipeline.fields import FIELDS
+from pipeline.fields import (  # noqa: F401  (header_key and _CLEAN_TABLE: used from here too)
+    _CLEAN_TABLE,
+    _HALFWIDTH,
+    _ZERO_WIDTH,
+    EDUCATION_WORDS,
+    FIELDS,
+    header_key,
+)
 
 # Fields whose text is an identifier: all whitespace removed, letters upper-cased.
 CODE_FIELDS = ("id_number", "credit_code", "phone", "fax", "postcode")
 DATE_FIELDS = ("birth_date", "appointment_date", "fill_date")
 FLAG_FIELDS = ("training", "pledge", "annual_report")
 
-# Full-width ASCII U+FF01..FF5E (which includes （）) and the ideographic space U+3000.
-_HALFWIDTH = {0x3000: 0x20, **{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}}
 _FULLWIDTH_RE = "[\u3000\uff01-\uff5e]"
-# Zero-width characters pasted from web pages and chat apps: invisible, so deleted.
-_ZERO_WIDTH = (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)
-_CLEAN_TABLE = {**_HALFWIDTH, **dict.fromkeys(_ZERO_WIDTH)}
 
 # Lookup tables over code points. Every character str.isspace() knows is below U+3001.
 _IS_SPACE = np.zeros(0x110000, dtype=bool)
@@ -512,24 +514,6 @@ def name_key(s: pd.Series) -> pd.Series:
     return _text_series(fac, _name_key_u(fac.text))
 
 
-# A-Z only: str.lower() also changes letters beyond ASCII, which header keys keep
-_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
-_HEADER_HINT_RE = re.compile(r"(?:\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】)$")
-
-
-def header_key(text: str) -> str:
-    """A header cell in matching form (see fields.SYNONYMS): half-width, no spaces, no */★
-    marks or colons, no trailing "(年)"-like hint, ASCII lower-cased."""
-    key = str(text).translate(_CLEAN_TABLE)
-    key = re.sub(r"[\s*★☆:]+", "", key)
-    while True:
-        stripped = _HEADER_HINT_RE.sub("", key)
-        if stripped == key or not stripped:
-            break
-        key = stripped
-    return key.translate(_ASCII_LOWER)
-
-
 # -- dates --------------------------------------------------------------------------------------
 
 _DATE_RE = (
@@ -631,45 +615,6 @@ def parse_dates(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 # -- vocabularies -------------------------------------------------------------------------------
 
-_EDUCATION_WORDS: dict[str, int] = {
-    "初中": 1,
-    "初级中学": 1,
-    "高中": 2,
-    "普高": 2,
-    "普通高中": 2,
-    "高级中学": 2,
-    "职高": 2,
-    "技校": 2,
-    "中专": 3,
-    "中技": 3,
-    "中职": 3,
-    "中师": 3,
-    "中等专业学校": 3,
-    "中等专科": 3,
-    "中等职业": 3,
-    "职业高中": 3,
-    "技工学校": 3,
-    "大专": 4,
-    "专科": 4,
-    "高职": 4,
-    "高专": 4,
-    "大学专科": 4,
-    "本科": 5,
-    "大学本科": 5,
-    "大学": 5,
-    "大本": 5,
-    "学士": 5,
-    "专升本": 5,
-    "硕士": 6,
-    "研究生": 6,
-    "硕士研究生": 6,
-    "在职研究生": 6,
-    "MBA": 6,
-    "EMBA": 6,
-    "MPA": 6,
-    "博士": 7,
-    "博士研究生": 7,
-}
 # GB/T 4658 学历代码 (10 研究生, 20 本科, 30 专科, 40 中专, 60 高中, 70 初中 and their 毕业 codes).
 _EDUCATION_CODES = {
     10: 6, 11: 6, 12: 6, 13: 6, 14: 6, 20: 5, 21: 5, 30: 4, 31: 4, 40: 3, 41: 3,
@@ -703,9 +648,9 @@ def _education_one(text: str) -> tuple[int, bool]:
         word = _EDU_SUFFIX.sub("", _EDU_PREFIX.sub("", part))
         if not word:  # a bracketed 在读 / 毕业 on its own
             continue
-        if word not in _EDUCATION_WORDS:
+        if word not in EDUCATION_WORDS:
             return 0, False
-        levels.append(_EDUCATION_WORDS[word])
+        levels.append(EDUCATION_WORDS[word])
     if not levels:
         return 0, False
     return max(levels), any(w in t for w in _NOT_ATTAINED)
