@@ -324,7 +324,7 @@ def _not_on_roster(console, config: Config, store, roster: pd.DataFrame, q: str,
     name the roster and base list do not know (with the closest names)."""
     from rich.markup import escape
 
-    from pipeline.roster import _ent_keys
+    from pipeline.roster import ent_keys
     from pipeline.run import base_list_path
 
     base, _ = _base_or_none(config, q)
@@ -336,7 +336,7 @@ def _not_on_roster(console, config: Config, store, roster: pd.DataFrame, q: str,
         ]
         if not in_base.empty:
             shown = in_base.head(MAX_HITS_SHOWN)
-            keys = _ent_keys(shown["credit_code"], shown["name_key"])
+            keys = ent_keys(shown["credit_code"], shown["name_key"])
             history = store.appointments(keys.dropna().tolist())
             former = set(history["ent_key"])
             for row, key in zip(shown.itertuples(), keys, strict=True):

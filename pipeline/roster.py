@@ -88,8 +88,8 @@ def match_base_list(records: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     ids = np.where(by_code >= 0, by_code, by_name)
     out["base_id"] = pd.arrays.IntegerArray(ids, ids < 0)
     matched = out["base_id"].notna()
-    base_key = _ent_keys(base["credit_code"], base["name_key"])
-    own_key = _ent_keys(
+    base_key = ent_keys(base["credit_code"], base["name_key"])
+    own_key = ent_keys(
         records["credit_code"].where(records["credit_code"].str.len() == 18), records["name_key"]
     )
     out["ent_key"] = own_key
@@ -232,7 +232,7 @@ def _lookup(keys: pd.Series, wanted: pd.Series) -> np.ndarray:
     return out
 
 
-def _ent_keys(codes: pd.Series, names: pd.Series) -> pd.Series:
+def ent_keys(codes: pd.Series, names: pd.Series) -> pd.Series:
     """Stable enterprise key: the credit code when known, else the normalized name."""
     return ("U:" + codes).where(codes.notna(), "N:" + names)
 

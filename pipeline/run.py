@@ -393,9 +393,9 @@ def _add_roster_problems(
 
 def _base_status(base: pd.DataFrame, roster: pd.DataFrame) -> pd.DataFrame:
     """The base list with `appointed` and `qualified` per enterprise, from the roster."""
-    from pipeline.roster import _ent_keys
+    from pipeline.roster import ent_keys
 
-    keys = _ent_keys(base["credit_code"], base["name_key"])
+    keys = ent_keys(base["credit_code"], base["name_key"])
     current = roster.set_index("ent_key")
     status = current["status"].reindex(keys)
     out = base.copy(deep=False)  # copy-on-write: the new columns leave `base` as it is
